@@ -1,0 +1,50 @@
+"""The exceptions d2lstyle raises.
+
+Every problem a user can cause (a missing image, a corrupt weights file, no
+network for the download, an image too large for memory) is reported as a
+subclass of :class:`D2lStyleError` whose message says what went wrong and what
+to do about it. The command-line tool prints that message on one line and
+exits with a non-zero status instead of showing a traceback.
+
+>>> try:
+...     raise ImageError("cat.jpg: no such file")
+... except D2lStyleError as error:
+...     print(error)
+cat.jpg: no such file
+"""
+
+
+class D2lStyleError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+
+class ImageError(D2lStyleError, ValueError):
+    """An image file is missing, unreadable, too large or too small."""
+
+
+class WeightsError(D2lStyleError, ValueError):
+    """A weights file is missing, corrupt, or holds the wrong tensors."""
+
+
+class WeightsUnavailableError(WeightsError):
+    """The pretrained weights are not cached and cannot be downloaded."""
+
+
+class LayerError(D2lStyleError, KeyError):
+    """A layer name that VGG-19 does not have."""
+
+    def __str__(self):
+        # KeyError would print the message with quotes around it.
+        return str(self.args[0]) if self.args else ""
+
+
+class RecipeError(D2lStyleError, ValueError):
+    """A recipe name or setting that does not exist or does not make sense."""
+
+
+class MemoryEstimateError(D2lStyleError, MemoryError):
+    """The run would need more memory than the machine has."""
+
+
+class CheckpointError(D2lStyleError, ValueError):
+    """A checkpoint file that cannot be resumed from."""

@@ -1,0 +1,248 @@
+"""The recipes: every number that turns the losses into one style transfer.
+
+The same algorithm is taught with very different numbers: style weights from
+1e-2 to 1e6 (and more) appear because each tutorial normalises the Gram matrix
+and sums the losses differently. A :class:`Recipe` names all those choices,
+and ``PRESETS`` reproduces the well-known tutorials with torchvision's VGG-19:
+
+=================  =============================================================
+``default``        this project's recommendation: d2l's objective, reached
+                   faster with L-BFGS and a coarse-to-fine schedule
+``d2l``            Dive into Deep Learning, section "Neural Style Transfer"
+``pytorch-tutorial`` the PyTorch tutorial "Neural Transfer Using PyTorch"
+``keras``          the TensorFlow tutorial "Neural style transfer"
+``udacity``        Udacity's deep-learning-v2-pytorch style-transfer exercise
+``gatys``          Gatys, Ecker and Bethge, CVPR 2016
+=================  =============================================================
+
+The total loss of a recipe is
+
+.. math:: L = \\alpha \\sum_l a_l L^l_\\text{content} + \\beta \\sum_l b_l L^l_\\text{style} / D_l
+              + \\gamma L_\\text{TV}
+
+with ``content_weight`` alpha, ``style_weight`` beta, ``tv_weight`` gamma,
+per-layer weights a_l, b_l and the style divisor D_l (see
+:func:`d2lstyle.losses.style_divisor`).
+
+>>> get_recipe("d2l").style_weight
+10000.0
+>>> get_recipe("d2l").replace(steps=10).steps
+10
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from . import vgg
+from .errors import RecipeError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """All the settings of one style-transfer run. Change one with ``replace``."""
+
+    name: str
+    summary: str
+    # Layers and their per-layer weights a_l (content) and b_l (style).
+    content_layers: dict = field(default_factory=lambda: {"conv4_2": 1.0})
+    style_layers: dict = field(default_factory=dict)
+    # alpha, beta, gamma in the total loss.
+    content_weight: float = 1.0
+    style_weight: float = 1e4
+    tv_weight: float = 10.0
+    # How each loss is normalised (see d2lstyle.losses).
+    gram_normalization: str = "chw"
+    style_reduction: str = "mean"
+    style_divisor: str = "none"
+    content_reduction: str = "mean"
+    tv_reduction: str = "mean"
+    pooling: str = "max"
+    # The optimiser. `steps` counts loss evaluations (one forward and backward
+    # pass each), for Adam and L-BFGS alike, so that costs compare.
+    optimizer: str = "adam"
+    lr: float = 0.3
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    lr_decay_every: int = 0  # multiply lr by lr_decay_factor every this many steps (0: never)
+    lr_decay_factor: float = 1.0
+    lbfgs_history: int = 100
+    line_search: object = None  # None or "strong_wolfe" (L-BFGS only)
+    steps: int = 500
+    # The image: size (an int long side, or (height, width)), where the
+    # optimisation starts, and in which space the pixels are optimised.
+    image_size: object = (300, 450)
+    init: str = "content"  # "content", "noise" or "style"
+    space: str = "normalized"  # "normalized" (ImageNet mean/std) or "pixels" ([0, 1])
+    clamp: bool = False  # clamp pixels to [0, 1] after every step
+    # Coarse to fine: optimise at these fractions of image_size in turn,
+    # upsampling the result each time; the steps are shared equally.
+    scales: tuple = (1.0,)
+    source: str = ""
+    notes: tuple = ()
+
+    def __post_init__(self):
+        check_recipe(self)
+
+    def replace(self, **changes):
+        """A copy with some settings changed: ``recipe.replace(steps=100)``."""
+        return dataclasses.replace(self, **changes)
+
+    def layers(self):
+        """Every layer the recipe reads, in network order."""
+        names = set(self.content_layers) | set(self.style_layers)
+        return sorted(names, key=vgg.layer_index)
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise RecipeError(f"recipe setting {name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+
+
+def check_recipe(recipe):
+    """Raise :class:`~d2lstyle.errors.RecipeError` for a setting that cannot work."""
+    for layer in list(recipe.content_layers) + list(recipe.style_layers):
+        vgg.layer_index(layer)
+    if not recipe.content_layers and not recipe.style_layers:
+        raise RecipeError("a recipe needs at least one content or style layer")
+    _check_choice("gram_normalization", recipe.gram_normalization, ("chw", "hw", "none"))
+    _check_choice("style_reduction", recipe.style_reduction, ("mean", "sum"))
+    _check_choice("style_divisor", recipe.style_divisor, ("none", "chw", "gatys"))
+    _check_choice("content_reduction", recipe.content_reduction, ("mean", "sum"))
+    _check_choice("tv_reduction", recipe.tv_reduction, ("mean", "sum"))
+    _check_choice("pooling", recipe.pooling, ("max", "avg"))
+    _check_choice("optimizer", recipe.optimizer, ("adam", "lbfgs"))
+    _check_choice("line_search", recipe.line_search, (None, "strong_wolfe"))
+    _check_choice("init", recipe.init, ("content", "noise", "style"))
+    _check_choice("space", recipe.space, ("normalized", "pixels"))
+    if not (isinstance(recipe.steps, int) and recipe.steps >= 1):
+        raise RecipeError(f"recipe setting steps must be a whole number >= 1, not {recipe.steps!r}")
+    if not recipe.lr > 0:
+        raise RecipeError(f"recipe setting lr must be positive, not {recipe.lr!r}")
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        if not getattr(recipe, name) >= 0:
+            raise RecipeError(f"recipe setting {name} must be >= 0, not {getattr(recipe, name)!r}")
+    size = recipe.image_size
+    valid_size = (isinstance(size, int) and size >= 1) or (
+        isinstance(size, tuple) and len(size) == 2 and all(isinstance(s, int) and s >= 1 for s in size))
+    if not valid_size:
+        raise RecipeError(f"recipe setting image_size must be an int or (height, width), not {size!r}")
+    if not recipe.scales or any(not 0 < s <= 1 for s in recipe.scales) or list(recipe.scales) != sorted(recipe.scales):
+        raise RecipeError(f"recipe setting scales must increase from >0 to <=1, not {recipe.scales!r}")
+
+
+FIVE_BLOCKS = ("1_1", "2_1", "3_1", "4_1", "5_1")
+
+D2L = Recipe(
+    name="d2l",
+    summary="Dive into Deep Learning: Adam lr 0.3 decayed x0.8 every 50 steps, 500 steps, 300x450",
+    # d2l asks for conv layers 0, 5, 10, 19, 28 (style) and 25 (content), but
+    # keeps them by reference while torchvision's in-place ReLUs run: what it
+    # really compares are the post-ReLU values, except conv5_1, the last
+    # layer it runs. This preset reproduces what d2l computes.
+    content_layers={"relu4_4": 1.0},
+    style_layers={"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "conv5_1": 1.0},
+    content_weight=1.0, style_weight=1e4, tv_weight=10.0,
+    gram_normalization="chw", optimizer="adam", lr=0.3, lr_decay_every=50, lr_decay_factor=0.8,
+    steps=500, image_size=(300, 450), init="content", space="normalized",
+    source="Zhang, Lipton, Li, Smola: Dive into Deep Learning, section 14.12 (PyTorch version)",
+    notes=(
+        "d2l names conv layers 0, 5, 10, 19, 28 and 25, but torchvision's in-place ReLUs overwrite them: "
+        "the features it uses are relu1_1, relu2_1, relu3_1, relu4_1, conv5_1 (style) and relu4_4 (content).",
+        "d2l resizes the style image to the content image's shape; d2lstyle keeps its aspect ratio.",
+    ),
+)
+
+DEFAULT = D2L.replace(
+    name="default",
+    summary="d2l's objective, minimised with L-BFGS, coarse to fine: the project's recommendation",
+    optimizer="lbfgs", lr=1.0, lr_decay_every=0, lr_decay_factor=1.0, line_search="strong_wolfe",
+    lbfgs_history=20, steps=150, image_size=512, scales=(0.5, 1.0),
+    source="this project (see benchmarks/README.md for the measurements behind it)",
+    notes=("The same loss as the d2l preset, so the two can be compared directly.",),
+)
+
+PYTORCH = Recipe(
+    name="pytorch-tutorial",
+    summary="PyTorch tutorial: L-BFGS on [0, 1] pixels, 300 evaluations, style weight 1e6",
+    # The tutorial's conv_1 ... conv_5 count convolutions, not blocks, and it
+    # replaces the ReLUs by out-of-place ones: these are pre-ReLU values.
+    content_layers={"conv2_2": 1.0},
+    style_layers={"conv1_1": 1.0, "conv1_2": 1.0, "conv2_1": 1.0, "conv2_2": 1.0, "conv3_1": 1.0},
+    content_weight=1.0, style_weight=1e6, tv_weight=0.0,
+    gram_normalization="chw", optimizer="lbfgs", lr=1.0, steps=300,
+    image_size=512, init="content", space="pixels", clamp=True,
+    source="Alexis Jacq and Winston Herring: Neural Transfer Using PyTorch (pytorch.org tutorials)",
+    notes=(
+        "The tutorial's 'conv_4' is the fourth convolution, conv2_2, not a layer of block 4.",
+        "It uses 512 px on a GPU and 128 px on a CPU, and resizes the shorter side.",
+        "Its Gram matrix is divided by B*C*H*W with a batch B of 1, the same as C*H*W.",
+    ),
+)
+
+KERAS = Recipe(
+    name="keras",
+    summary="TensorFlow tutorial: Adam lr 0.02 on [0, 1] pixels, 1000 steps, style 1e-2, content 1e4",
+    # Keras' blockN_convM layers include their ReLU: post-ReLU values.
+    content_layers={"relu5_2": 1.0},
+    style_layers={f"relu{b}": 0.2 for b in FIVE_BLOCKS},
+    content_weight=1e4, style_weight=1e-2, tv_weight=30.0,
+    gram_normalization="hw", tv_reduction="sum",
+    optimizer="adam", lr=0.02, betas=(0.99, 0.999), eps=0.1, steps=1000,
+    image_size=512, init="content", space="pixels", clamp=True,
+    source="TensorFlow tutorial: Neural style transfer (tensorflow.org/tutorials/generative/style_transfer)",
+    notes=(
+        "Keras' VGG-19 takes BGR pixels in 0..255 minus the ImageNet mean, with its own (Caffe) weights; "
+        "this preset feeds torchvision's VGG-19 as usual, so its features are about 58 times smaller and "
+        "the same weights balance the losses differently.",
+        "Style and content are averaged over their layers (weights 1/5 and 1/1).",
+    ),
+)
+
+UDACITY = Recipe(
+    name="udacity",
+    summary="Udacity exercise: Adam lr 0.003, 2000 steps, style 1e6 with per-layer weights",
+    # get_features keeps conv outputs by reference while every in-place ReLU
+    # runs, so all the features it compares are post-ReLU values.
+    content_layers={"relu4_2": 1.0},
+    style_layers={"relu1_1": 1.0, "relu2_1": 0.8, "relu3_1": 0.5, "relu4_1": 0.3, "relu5_1": 0.1},
+    content_weight=1.0, style_weight=1e6, tv_weight=0.0,
+    gram_normalization="none", style_divisor="chw",
+    optimizer="adam", lr=0.003, steps=2000, image_size=400, init="content", space="normalized",
+    source="Udacity deep-learning-v2-pytorch, style-transfer/Style_Transfer_Exercise.ipynb",
+    notes=(
+        "Udacity asks for conv1_1 ... conv5_1 and conv4_2, but in-place ReLUs turn them into relu values.",
+        "Its Gram matrix is not normalised; each layer's loss is divided by C*H*W instead.",
+        "The per-layer style weights are the exercise notebook's; copies of the solution use 1, 0.75, 0.2, 0.2, 0.2.",
+        "Its load_image passes 400 to transforms.Resize, which sets the shorter side, not the longer one.",
+    ),
+)
+
+GATYS = Recipe(
+    name="gatys",
+    summary="Gatys et al. 2016: L-BFGS from white noise, average pooling, alpha/beta = 1e-3",
+    content_layers={"relu4_2": 1.0},
+    style_layers={f"relu{b}": 0.2 for b in FIVE_BLOCKS},
+    content_weight=0.5, style_weight=1e3, tv_weight=0.0,
+    gram_normalization="none", style_reduction="sum", style_divisor="gatys", content_reduction="sum",
+    pooling="avg", optimizer="lbfgs", lr=1.0, steps=500, image_size=512, init="noise", space="normalized",
+    source="Gatys, Ecker, Bethge: Image Style Transfer Using Convolutional Neural Networks, CVPR 2016",
+    notes=(
+        "L_content = 1/2 sum (F - P)^2 (content_weight 0.5 = alpha * 1/2 with alpha = 1), "
+        "E_l = sum (G - A)^2 / (4 N^2 M^2), w_l = 1/5, beta = 1e3 for alpha/beta = 1e-3.",
+        "The paper's Caffe VGG-19 took 0..255 BGR pixels; torchvision's takes standardised RGB, so the "
+        "features are smaller and alpha/beta does not carry over exactly.",
+        "Caffe's ReLUs are in place too, so the paper's conv4_2 and conv1_1 ... conv5_1 are post-ReLU "
+        "values, as in the authors' own PyTorch code.",
+    ),
+)
+
+PRESETS = {recipe.name: recipe for recipe in (DEFAULT, D2L, PYTORCH, KERAS, UDACITY, GATYS)}
+
+
+def get_recipe(name):
+    """The preset recipe called ``name`` (see ``PRESETS``)."""
+    if isinstance(name, Recipe):
+        return name
+    if name not in PRESETS:
+        raise RecipeError(f"no recipe called {name!r}; presets: {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,478 @@
+"""Stage 4 of the pipeline: optimise the pixels of one image.
+
+Style transfer trains no network. VGG-19 stays frozen; the only parameter is
+the synthesised image itself (:class:`SynthesizedImage`), and every step
+nudges its pixels down the gradient of the total loss
+
+    L = alpha * content loss + beta * style loss + gamma * TV loss
+
+The targets (the content image's features and the style image's Gram
+matrices) never change, so they are computed once, before the first step.
+
+:func:`stylise` runs a whole recipe: images in, :class:`TransferResult` out,
+with a history of every loss term, callbacks for live plots and progress
+bars, and safe stops: Ctrl-C, a callback asking to stop, or a loss that
+becomes NaN all end the run with the best image found so far.
+
+>>> from PIL import Image
+>>> from d2lstyle import recipes, vgg
+>>> content = Image.new("RGB", (32, 32), (30, 90, 160))
+>>> style = Image.new("RGB", (32, 32), (220, 180, 40))
+>>> recipe = recipes.get_recipe("d2l").replace(image_size=(32, 32), steps=3)
+>>> result = stylise(content, style, recipe, vgg.load_vgg19("random"), progress=False)
+>>> result.status, len(result.history["total"]), result.pil().size
+('finished', 3, (32, 32))
+"""
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import images, losses
+from .errors import CheckpointError, MemoryEstimateError, RecipeError
+from .recipes import Recipe, get_recipe
+from .settings import available_memory_bytes, pick_device
+from .vgg import FeatureExtractor, LAYER_NAMES, layer_index, make_vgg19_features
+
+LOSS_TERMS = ("content", "style", "tv", "total")
+
+
+@dataclass
+class Targets:
+    """What the synthesised image is pulled towards, computed once."""
+
+    content: dict  # layer name -> the content image's features there
+    grams: dict  # layer name -> the style image's Gram matrix there
+
+
+def compute_targets(extractor, content_x, style_x, recipe):
+    """The content features and style Gram matrices a recipe compares against."""
+    with torch.no_grad():
+        content = {}
+        if recipe.content_layers:
+            features = extractor(content_x)
+            content = {name: features[name] for name in recipe.content_layers}
+        grams = {}
+        if recipe.style_layers:
+            features = extractor(style_x)
+            grams = {name: losses.gram_matrix(features[name], recipe.gram_normalization)
+                     for name in recipe.style_layers}
+    return Targets(content, grams)
+
+
+def loss_terms(image, features, targets, recipe):
+    """The weighted loss terms of a recipe, and their sum ``total``.
+
+    ``image`` is the optimised tensor (TV is measured on it), ``features`` the
+    extractor's output for it. Each term already includes its weight, so
+    ``total = content + style + tv``.
+    """
+    zero = image.new_zeros(())
+    content = sum((weight * losses.content_loss(features[name], targets.content[name], recipe.content_reduction)
+                   for name, weight in recipe.content_layers.items()), zero)
+    style = zero
+    for name, weight in recipe.style_layers.items():
+        layer_loss = losses.style_loss(features[name], targets.grams[name],
+                                       recipe.gram_normalization, recipe.style_reduction)
+        style = style + weight * layer_loss / losses.style_divisor(recipe.style_divisor, features[name].shape)
+    tv = losses.tv_loss(image, recipe.tv_reduction) if recipe.tv_weight else zero
+    terms = {"content": recipe.content_weight * content,
+             "style": recipe.style_weight * style,
+             "tv": recipe.tv_weight * tv}
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+class SynthesizedImage(nn.Module):
+    """The image being optimised, as the model's one and only parameter."""
+
+    def __init__(self, initial):
+        super().__init__()
+        self.weight = nn.Parameter(initial.detach().clone())
+
+    def forward(self):
+        return self.weight
+
+
+def initial_image(recipe, content_x, style_x, generator=None):
+    """Where the optimisation starts, in the recipe's space.
+
+    ``content_x`` and ``style_x`` are normalised tensors at the working size
+    (``style_x`` is resized to the content's shape when used as the start).
+    Noise is standard normal in the normalised space, uniform in [0, 1] in
+    pixel space.
+    """
+    shape = (content_x if content_x is not None else style_x).shape
+    if recipe.init == "content":
+        if content_x is None:
+            raise RecipeError("init='content' needs a content image; use init='noise' for texture synthesis")
+        start = content_x
+    elif recipe.init == "style":
+        start = F.interpolate(style_x, size=shape[-2:], mode="bilinear", align_corners=False)
+    elif recipe.space == "pixels":
+        return torch.rand(shape, generator=generator).to(style_x.device if content_x is None else content_x.device)
+    else:
+        device = (content_x if content_x is not None else style_x).device
+        return torch.randn(shape, generator=generator).to(device)
+    return images.denormalize(start) if recipe.space == "pixels" else start.clone()
+
+
+def as_normalized(image, space):
+    """The network input for an image held in ``space``."""
+    return images.normalize(image) if space == "pixels" else image
+
+
+@dataclass
+class StepInfo:
+    """What a callback is told after every loss evaluation."""
+
+    step: int  # evaluations done so far, 1-based
+    steps: int  # evaluations planned in all
+    losses: dict  # term -> float, as in TransferResult.history
+    image: torch.Tensor  # the current image, normalised (1, 3, H, W); do not modify
+    seconds: float  # wall time since the run started
+    scale: float  # fraction of the full size being optimised
+    history: dict  # the run's history so far (as in TransferResult); do not modify
+
+
+@dataclass
+class TransferResult:
+    """The outcome of :func:`stylise`."""
+
+    image: torch.Tensor  # normalised (1, 3, H, W), on the CPU
+    history: dict  # "step", "seconds", "scale", "lr" and each loss term -> list of floats
+    status: str  # "finished", "stopped", "interrupted" or "diverged"
+    message: str = ""
+    recipe: Recipe = None
+
+    def pil(self):
+        """The image as an 8-bit RGB PIL image."""
+        return images.postprocess(self.image)
+
+    @property
+    def final_loss(self):
+        """The last total loss recorded."""
+        return self.history["total"][-1] if self.history["total"] else math.nan
+
+
+def new_history():
+    return {key: [] for key in ("step", "seconds", "scale", "lr") + LOSS_TERMS}
+
+
+class _StopRun(Exception):
+    """Raised inside the loop to end it: a callback asked, or the loss diverged."""
+
+    def __init__(self, status, message=""):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def working_shapes(recipe, content_img, style_img):
+    """(height, width) of the content and style tensors at full scale.
+
+    The content image is resized as ``recipe.image_size`` says; the style
+    image keeps its own aspect ratio, with the same longer side.
+    """
+    reference = content_img if content_img is not None else style_img
+    if isinstance(recipe.image_size, int):
+        content_shape = images.shape_for_long_side(reference.size, recipe.image_size)
+    else:
+        content_shape = tuple(recipe.image_size)
+    style_shape = images.shape_for_long_side(style_img.size, max(content_shape)) if style_img is not None else None
+    return content_shape, style_shape
+
+
+def _scaled(shape, scale):
+    return tuple(max(1, round(side * scale)) for side in shape)
+
+
+def estimate_memory_bytes(shape, recipe):
+    """A rough upper estimate of the memory one optimisation step needs.
+
+    Autograd keeps about two tensors per layer up to the deepest one used
+    (a conv's input, a ReLU's output, a pooling's input and indices), 4 bytes
+    per float; the optimiser keeps a few copies of the image (Adam: 2, L-BFGS:
+    2 per remembered step).
+    """
+    height, width = shape
+    deepest = max(layer_index(name) for name in recipe.layers())
+    activations, scale = 0, 1
+    channels = 3
+    for name in LAYER_NAMES[: deepest + 1]:
+        if name.startswith("pool"):
+            scale *= 2
+        else:
+            channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(name[4])]
+        activations += channels * math.ceil(height / scale) * math.ceil(width / scale)
+    image = 3 * height * width
+    copies = 2 * recipe.lbfgs_history + 4 if recipe.optimizer == "lbfgs" else 6
+    return 4 * (3 * activations + copies * image)
+
+
+def check_memory(shape, recipe, device):
+    """Raise MemoryEstimateError, before any work, when a size cannot fit."""
+    needed = estimate_memory_bytes(shape, recipe)
+    available = available_memory_bytes(device)
+    if available is not None and needed > 0.9 * available:
+        side = max(shape)
+        fitting = int(side * math.sqrt(0.9 * available / needed)) // 16 * 16
+        raise MemoryEstimateError(
+            f"an image of {shape[0]}x{shape[1]} pixels needs about {needed / 2**30:.1f} GiB, but only "
+            f"{available / 2**30:.1f} GiB is free on {device}; use a smaller size (--size {max(fitting, 16)} "
+            "or less), or the coarse-to-fine default recipe, which needs memory only for the last scale"
+        )
+    return needed
+
+
+def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, seed=0,
+            callbacks=(), progress=True, resume=None, memory_check=True):
+    """Run a whole recipe and return a :class:`TransferResult`.
+
+    ``content_img`` and ``style_img`` are PIL images (``content_img`` may be
+    None for texture synthesis from noise, ``style_img`` None for a
+    reconstruction from content features alone). ``vgg`` is VGG-19's
+    ``features`` with the weights you chose (:func:`d2lstyle.vgg.load_vgg19`);
+    its pooling is switched to the recipe's if they differ.
+
+    Every callback is called as ``callback(info)`` with a :class:`StepInfo`
+    after each loss evaluation; one that returns True stops the run. The run
+    also stops cleanly on Ctrl-C and on a NaN or infinite loss; the result's
+    ``status`` and ``message`` then say what happened, and its image is the
+    best one found before it (it never holds NaN).
+
+    ``resume`` takes a dict from :func:`load_checkpoint` and continues from it.
+    """
+    recipe = get_recipe(recipe)
+    if vgg is None:
+        raise ValueError("stylise needs vgg: load it with d2lstyle.load_vgg19('imagenet' or 'random' or a path)")
+    if content_img is None and style_img is None:
+        raise ValueError("stylise needs a content image, a style image, or both")
+    if recipe.content_layers and content_img is None:
+        raise RecipeError("the recipe has content layers but no content image was given")
+    if recipe.style_layers and style_img is None:
+        raise RecipeError("the recipe has style layers but no style image was given")
+    device = pick_device(device) if not isinstance(device, torch.device) else device
+    vgg = with_pooling(vgg, recipe.pooling).to(device)
+    extractor = FeatureExtractor(vgg, recipe.layers())
+    content_shape, style_shape = working_shapes(recipe, content_img, style_img)
+    if memory_check:
+        check_memory(content_shape, recipe, device)
+    generator = torch.Generator().manual_seed(seed)
+
+    scales = recipe.scales
+    steps_per_scale = [recipe.steps // len(scales) + (i < recipe.steps % len(scales)) for i in range(len(scales))]
+    history = new_history()
+    image, done = None, 0
+    if resume is not None:
+        history, image, done = _unpack_checkpoint(resume, recipe)
+
+    bar = _progress_bar(recipe.steps, progress, done)
+    start = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
+    best = {"loss": math.inf, "image": None}  # the best image evaluated at the current scale
+    status, message = "finished", ""
+    try:
+        first_step = 0
+        for scale, steps in zip(scales, steps_per_scale):
+            last_step = first_step + steps
+            if done < last_step:
+                shape = _scaled(content_shape, scale)
+                if scale < 1:  # a coarse scale never goes below what the network accepts
+                    shape = tuple(max(side, extractor.min_size) for side in shape)
+                content_x = images.preprocess(content_img, shape).to(device) if content_img is not None else None
+                style_x = (images.preprocess(style_img, _scaled(style_shape, scale)).to(device)
+                           if style_img is not None else None)
+                targets = compute_targets(extractor, content_x, style_x, recipe)
+                if image is None:
+                    start_image = initial_image(recipe, content_x, style_x, generator)
+                else:  # continue from the previous scale (or a checkpoint), upsampled
+                    start_image = F.interpolate(image.to(device), size=shape, mode="bilinear", align_corners=False)
+                synthesized = SynthesizedImage(start_image).to(device)
+                best.update(loss=math.inf, image=start_image.detach().clone())
+                done = _optimise(synthesized, extractor, targets, recipe, done, last_step, scale,
+                                 history, callbacks, bar, start, best)
+                image = synthesized.weight.detach()
+            first_step = last_step
+    except _StopRun as stop:
+        status, message, image = stop.status, stop.message, best["image"]
+    except KeyboardInterrupt:
+        status, image = "interrupted", best["image"]
+        message = f"interrupted by Ctrl-C after {len(history['step'])} of {recipe.steps} steps; kept the best image so far"
+    finally:
+        if bar is not None:
+            bar.close()
+    image = as_normalized(image, recipe.space).detach().to("cpu", torch.float32)
+    return TransferResult(image=image, history=history, status=status, message=message, recipe=recipe)
+
+
+def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, scale, history, callbacks, bar,
+              start, best):
+    """Optimise ``synthesized`` from step ``first_step`` to ``last_step``; returns the steps done.
+
+    ``best`` is updated with the lowest-loss image evaluated, which is what a
+    stopped, interrupted or diverged run returns.
+    """
+    param = synthesized.weight
+    counter = {"done": first_step}
+    if recipe.optimizer == "adam":
+        optimizer = torch.optim.Adam([param], lr=recipe.lr, betas=recipe.betas, eps=recipe.eps)
+    else:
+        optimizer = torch.optim.LBFGS([param], lr=recipe.lr, history_size=recipe.lbfgs_history,
+                                      line_search_fn=recipe.line_search)
+
+    def current_lr():
+        if recipe.lr_decay_every:
+            return recipe.lr * recipe.lr_decay_factor ** (counter["done"] // recipe.lr_decay_every)
+        return recipe.lr
+
+    def evaluate():
+        """One forward and backward pass; records the losses; returns the total."""
+        if recipe.clamp:
+            with torch.no_grad():
+                param.clamp_(0, 1)
+        optimizer.zero_grad(set_to_none=True)
+        features = extractor(as_normalized(param, recipe.space))
+        terms = loss_terms(param, features, targets, recipe)
+        total = terms["total"]
+        if not torch.isfinite(total):
+            raise _diverged(counter["done"] + 1, recipe)
+        total.backward()
+        counter["done"] += 1
+        values = {name: float(value.detach()) for name, value in terms.items()}
+        if values["total"] < best["loss"]:
+            best.update(loss=values["total"], image=param.detach().clone())
+        _record(history, counter["done"], time.perf_counter() - start, scale, current_lr(), values)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
+        info = StepInfo(counter["done"], recipe.steps, values, as_normalized(param.detach(), recipe.space),
+                        history["seconds"][-1], scale, history)
+        if any([callback(info) for callback in callbacks]):
+            raise _StopRun("stopped", f"stopped after {counter['done']} of {recipe.steps} steps")
+        return total
+
+    if recipe.optimizer == "adam":
+        while counter["done"] < last_step:
+            for group in optimizer.param_groups:
+                group["lr"] = current_lr()
+            evaluate()
+            optimizer.step()
+            if recipe.clamp:
+                with torch.no_grad():
+                    param.clamp_(0, 1)
+    else:
+        while counter["done"] < last_step:
+            remaining = last_step - counter["done"]
+            optimizer.param_groups[0]["max_iter"] = remaining
+            optimizer.param_groups[0]["max_eval"] = remaining
+            optimizer.step(evaluate)
+    if not torch.isfinite(param).all():
+        with torch.no_grad():
+            param.copy_(best["image"])
+    return counter["done"]
+
+
+def _diverged(step, recipe):
+    return _StopRun(
+        "diverged",
+        f"the loss became NaN or infinite at step {step}; rolled back to the best image before it. "
+        f"The learning rate ({recipe.lr:g}) is probably too high: try {recipe.lr / 10:g}, "
+        "or smaller loss weights",
+    )
+
+
+def _record(history, step, seconds, scale, lr, values):
+    history["step"].append(step)
+    history["seconds"].append(seconds)
+    history["scale"].append(scale)
+    history["lr"].append(lr)
+    for name in LOSS_TERMS:
+        history[name].append(values[name])
+
+
+def _progress_bar(total, progress, initial):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="style transfer", unit="step")
+
+
+def with_pooling(vgg, pooling):
+    """``vgg`` with every pooling layer of the given kind ("max" or "avg").
+
+    The convolutions are shared, not copied; an unchanged network is returned
+    as it is.
+    """
+    wanted = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+    if all(isinstance(layer, wanted) for layer in vgg if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d))):
+        return vgg
+    template = make_vgg19_features(pooling)
+    layers = [template[i] if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else layer
+              for i, layer in enumerate(vgg)]
+    swapped = nn.Sequential(*layers)
+    swapped.weights_description = getattr(vgg, "weights_description", "")
+    return swapped
+
+
+# --- checkpoints -----------------------------------------------------------
+
+def save_checkpoint(path, image, history, recipe):
+    """Save the current image and loss history so that a run can resume.
+
+    Written to a temporary file and renamed, like :func:`d2lstyle.images.save_image`.
+    The optimiser's internal state is not saved: a resumed run starts Adam's
+    moments (or L-BFGS' memory) afresh from the saved image.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": "d2lstyle-checkpoint-1",
+        "image": image.detach().to("cpu", torch.float32).clone(),  # normalised
+        "history": {key: list(values) for key, values in history.items()},
+        "recipe": recipe.name,
+        "steps": recipe.steps,
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(payload, file)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path):
+    """Read a checkpoint written by :func:`save_checkpoint`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise CheckpointError(f"{path}: not a d2lstyle checkpoint ({type(error).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != "d2lstyle-checkpoint-1":
+        raise CheckpointError(f"{path}: not a d2lstyle checkpoint")
+    return payload
+
+
+def _unpack_checkpoint(checkpoint, recipe):
+    if checkpoint["recipe"] != recipe.name or checkpoint["steps"] != recipe.steps:
+        raise CheckpointError(
+            f"the checkpoint is from recipe {checkpoint['recipe']!r} with {checkpoint['steps']} steps, "
+            f"but this run uses {recipe.name!r} with {recipe.steps}; resume with the same settings"
+        )
+    history = {key: list(values) for key, values in checkpoint["history"].items()}
+    done = history["step"][-1] if history["step"] else 0
+    image = checkpoint["image"]
+    if recipe.space == "pixels":
+        image = images.denormalize(image)
+    return history, image, done
