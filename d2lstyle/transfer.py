@@ -347,7 +347,9 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
         values = {name: float(value.detach()) for name, value in terms.items()}
         if values["total"] < best["loss"]:
             best.update(loss=values["total"], image=param.detach().clone())
-        _record(history, counter["done"], time.perf_counter() - start, scale, current_lr(), values)
+        # the learning rate this evaluation's step runs with (set before it, for Adam)
+        _record(history, counter["done"], time.perf_counter() - start, scale, optimizer.param_groups[0]["lr"],
+                values)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
