@@ -327,9 +327,7 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
                                       line_search_fn=recipe.line_search)
 
     def current_lr():
-        if recipe.lr_decay_every:
-            return recipe.lr * recipe.lr_decay_factor ** (counter["done"] // recipe.lr_decay_every)
-        return recipe.lr
+        return decayed_learning_rate(counter["done"], recipe.lr, recipe.lr_decay_every, recipe.lr_decay_factor)
 
     def evaluate():
         """One forward and backward pass; records the losses; returns the total."""
@@ -478,3 +476,72 @@ def _unpack_checkpoint(checkpoint, recipe):
     if recipe.space == "pixels":
         image = images.denormalize(image)
     return history, image, done
+
+
+# --- nb-c: the learner-facing pieces of the training loop (notebook 06) -----
+# stylise's loop above is built from the same three ideas, plus bookkeeping
+# (history, callbacks, the best image, safe stops).
+
+def decayed_learning_rate(step, lr, every, factor):
+    """The learning rate of d2l's step-decay schedule at ``step`` (counted from 0):
+
+        lr_t = lr * factor ** (step // every)
+
+    so it is ``lr`` for steps 0 .. every-1, ``lr * factor`` for the next
+    ``every`` steps, and so on, like ``torch.optim.lr_scheduler.StepLR``.
+    ``every=0`` means no decay.
+
+    >>> [round(decayed_learning_rate(step, 0.3, 50, 0.8), 4) for step in (0, 49, 50, 100)]
+    [0.3, 0.3, 0.24, 0.192]
+    """
+    if not every:
+        return lr
+    return lr * factor ** (step // every)
+
+
+def training_step(synthesized, optimizer, loss_fn):
+    """One optimisation step of the image; returns the loss as a Python float.
+
+    Zero the gradients (PyTorch adds new ones to old ones), evaluate
+    ``loss_fn(synthesized())``, backpropagate to the pixels, update them.
+    The loss is returned as a float so that keeping a list of losses does not
+    keep every step's computation graph alive.
+
+    >>> synthesized = SynthesizedImage(torch.ones(1, 3, 2, 2))
+    >>> optimizer = torch.optim.SGD(synthesized.parameters(), lr=0.25)
+    >>> training_step(synthesized, optimizer, lambda x: (x ** 2).sum())  # gradient 2x = 2
+    12.0
+    >>> synthesized().mean().item()  # 1 - 0.25 * 2
+    0.5
+    """
+    optimizer.zero_grad()
+    loss = loss_fn(synthesized())
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def make_closure(synthesized, optimizer, loss_fn):
+    """The closure ``torch.optim.LBFGS.step`` calls to evaluate the loss.
+
+    L-BFGS evaluates the loss several times per step (its line search tries
+    several step lengths), so it needs a function it can call: each call zeroes
+    the gradients, evaluates ``loss_fn(synthesized())``, backpropagates and
+    returns the loss tensor. The optimiser updates the image itself.
+
+    >>> synthesized = SynthesizedImage(torch.ones(1, 3, 2, 2))
+    >>> optimizer = torch.optim.LBFGS(synthesized.parameters(), line_search_fn="strong_wolfe")
+    >>> closure = make_closure(synthesized, optimizer, lambda x: ((x - 3) ** 2).sum())
+    >>> closure().item(), synthesized.weight.grad.mean().item()  # 12 * (1 - 3)^2, 2 * (1 - 3)
+    (48.0, -4.0)
+    >>> _ = optimizer.step(closure)
+    >>> round(synthesized().mean().item(), 4)  # the minimum, x = 3
+    3.0
+    """
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(synthesized())
+        loss.backward()
+        return loss
+
+    return closure
