@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import images, losses
-from .errors import CheckpointError, MemoryEstimateError, RecipeError
+from .errors import CheckpointError, ImageError, MemoryEstimateError, RecipeError
 from .recipes import Recipe, get_recipe
 from .settings import available_memory_bytes, pick_device
 from .vgg import FeatureExtractor, LAYER_NAMES, layer_index, make_vgg19_features
@@ -269,6 +269,12 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     device = pick_device(device) if not isinstance(device, torch.device) else device
     vgg = with_pooling(vgg, recipe.pooling).to(device)
     extractor = FeatureExtractor(vgg, recipe.layers())
+    for role, img in (("content", content_img), ("style", style_img)):
+        if img is not None and min(img.size) < extractor.min_size:
+            raise ImageError(
+                f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
+                f"needs at least {extractor.min_size} pixels on each side: use a larger image"
+            )
     content_shape, style_shape = working_shapes(recipe, content_img, style_img, extractor.min_size)
     if memory_check:
         check_memory(content_shape, recipe, device)

@@ -230,3 +230,9 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             d2lstyle.pick_device("cuda")
+
+
+def test_a_tiny_input_image_is_refused_clearly(style, random_vgg):
+    tiny = Image.new("RGB", (12, 40), (10, 20, 30))
+    with pytest.raises(ImageError, match="content image is only 12x40 pixels; layer conv5_1 needs at least 16"):
+        run(tiny, style, small(), random_vgg)
