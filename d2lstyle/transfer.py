@@ -105,23 +105,23 @@ def initial_image(recipe, content_x, style_x, generator=None):
     """Where the optimisation starts, in the recipe's space.
 
     ``content_x`` and ``style_x`` are normalised tensors at the working size
-    (``style_x`` is resized to the content's shape when used as the start).
-    Noise is standard normal in the normalised space, uniform in [0, 1] in
-    pixel space.
+    (either may be None when the recipe does not use it). The start has the
+    content's shape (the style's, for texture synthesis). Noise is standard
+    normal in the normalised space and uniform in [0, 1] in pixel space.
     """
-    shape = (content_x if content_x is not None else style_x).shape
+    reference = content_x if content_x is not None else style_x
+    if recipe.init == "noise":
+        noise = torch.rand if recipe.space == "pixels" else torch.randn
+        return noise(reference.shape, generator=generator).to(reference.device)
     if recipe.init == "content":
         if content_x is None:
             raise RecipeError("init='content' needs a content image; use init='noise' for texture synthesis")
-        start = content_x
-    elif recipe.init == "style":
-        start = F.interpolate(style_x, size=shape[-2:], mode="bilinear", align_corners=False)
-    elif recipe.space == "pixels":
-        return torch.rand(shape, generator=generator).to(style_x.device if content_x is None else content_x.device)
+        start = content_x.clone()
     else:
-        device = (content_x if content_x is not None else style_x).device
-        return torch.randn(shape, generator=generator).to(device)
-    return images.denormalize(start) if recipe.space == "pixels" else start.clone()
+        if style_x is None:
+            raise RecipeError("init='style' needs a style image")
+        start = F.interpolate(style_x, size=reference.shape[-2:], mode="bilinear", align_corners=False)
+    return images.denormalize(start) if recipe.space == "pixels" else start
 
 
 def as_normalized(image, space):
@@ -318,6 +318,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     except _StopRun as stop:
         status, message, image = stop.status, stop.message, best["image"]
     except KeyboardInterrupt:
+        if best["image"] is None:  # nothing to keep yet: let Ctrl-C end the program as usual
+            raise
         status, image = "interrupted", best["image"]
         message = f"interrupted by Ctrl-C after {len(history['step'])} of {recipe.steps} steps; kept the best image so far"
     finally:
