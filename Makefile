@@ -4,6 +4,7 @@
 #   make lab        open the notebook series in JupyterLab
 #   make test       run every test (package, doctests, notebooks) offline
 #   make demo       stylise the bundled images into outputs/demo.png
+#   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #
 # WEIGHTS=imagenet|random|PATH chooses VGG-19's weights for lab and demo
 # (imagenet downloads 548 MB once); QUICK=1 turns on quick mode.
@@ -18,7 +19,7 @@ CONTENT ?= images/content/rainier.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
 
-.PHONY: lab test demo setup clean
+.PHONY: lab test demo exercises setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,9 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/d2lstyle $(CONTENT) $(STYLE) -o $(OUTPUT) --weights $(WEIGHTS) $(if $(filter 1,$(QUICK)),--quick,)
+
+exercises: $(STAMP)
+	$(BIN)/python tools/make_exercises.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
