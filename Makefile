@@ -1,7 +1,7 @@
 # d2lstyle: every verb sets itself up first (a virtual environment in .venv
 # with the package installed editable), so a fresh clone needs nothing else.
 #
-#   make lab        open the notebook series in JupyterLab
+#   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs)
 #   make test       run every test (package, doctests, notebooks) offline
 #   make demo       stylise the bundled images into outputs/demo.png
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
@@ -18,6 +18,7 @@ QUICK ?= 0
 CONTENT ?= images/content/rainier.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
+DIR ?= notebooks
 
 .PHONY: lab test demo exercises setup clean
 
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab notebooks
+	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(DIR)
 
 test: $(STAMP)
 	D2LSTYLE_WEIGHTS=random D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env
