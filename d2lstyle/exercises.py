@@ -99,6 +99,8 @@ def _show(value):
         return f"{float(value.detach()):.4g}"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, torch.Tensor) and value.numel() <= 9:
+        return str(np.round(value.detach().cpu().double().numpy(), 4).tolist())
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
     if isinstance(value, Image.Image):
@@ -338,8 +340,9 @@ def check_vgg19_layer_names(vgg19_layer_names):
           f"return a list of strings such as 'conv1_1', not {_show(names)}")
     names = list(names)
     want = list(vgg.LAYER_NAMES)
-    check(bool(names) and names[0] not in ("conv0_0", "conv0_1", "conv1_0"),
-          f"the first name is {names[0] if names else None!r}: blocks and convolutions are numbered from 1, "
+    check(bool(names), "it returned no names")
+    check(names[0] not in ("conv0_0", "conv0_1", "conv1_0"),
+          f"the first name is {names[0]!r}: blocks and convolutions are numbered from 1, "
           "so the first layer is conv1_1")
     check(any(name.startswith("pool") for name in names),
           "there are no pooling layers: each block ends with pool{b} (pool1 ... pool5)")
@@ -408,8 +411,10 @@ def check_extract_features(extract_features):
     features = _call(check, extract_features, X, net, layers)
     check(isinstance(features, dict), f"return a dict {{layer name: tensor}}, not a {type(features).__name__}")
     missing = [name for name in layers if name not in features]
-    check(not missing, f"no entry for {', '.join(missing)}: the list of layers is not sorted by depth, so run the "
-                       "network up to the deepest requested layer (here conv3_1), not the last one in the list")
+    unsorted = "conv3_1" in missing and layers[-1] not in missing
+    check(not missing, f"no entry for {', '.join(missing)}: " + (
+        "the list of layers is not sorted by depth, so run the network up to the deepest requested layer "
+        "(here conv3_1), not the last one in the list" if unsorted else "return one entry per requested layer"))
     extra = sorted(set(features) - set(layers))
     check(not extra, f"it returned layers nobody asked for ({', '.join(map(str, extra))}): return exactly the requested ones")
     check(max(ran, default=-1) <= deepest,
@@ -489,7 +494,7 @@ def check_gram_matrix(gram_matrix):
     by_hand = _call(check, gram_matrix, torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]]))
     check.same(by_hand, [[1.25, 2.75], [2.75, 6.25]], [],
                "for X = [[[[1, 2]], [[3, 4]]]] (C=2, H=1, W=2) the Gram matrix is "
-               f"[[1+4, 3+8], [3+8, 9+16]] / 4 = [[1.25, 2.75], [2.75, 6.25]], not {by_hand.tolist()}")
+               f"[[1+4, 3+8], [3+8, 9+16]] / 4 = [[1.25, 2.75], [2.75, 6.25]], not {_show(by_hand)}")
     tiled = _call(check, gram_matrix, X.detach().repeat(1, 1, 2, 2))
     check.same(tiled, want, [], "repeating the feature map 2x2 times changed the Gram matrix: divide by the "
                                 "number of positions H*W too, so it does not depend on the image size")
