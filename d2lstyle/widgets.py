@@ -430,6 +430,12 @@ class ExplorerUI:
     ``ExplorerUI(explorer)`` or ``ExplorerUI(settings=..., preset=...)`` (the
     keyword arguments go to a new Explorer). The controls are attributes
     (``style_weight_slider``, ``run_button``, ...) so that tests can press them.
+
+    >>> from d2lstyle.settings import Settings
+    >>> ui = ExplorerUI(settings=Settings(weights="random", quick=True), preset="d2l")
+    >>> ui.style_weight_slider.value = 1e5   # what dragging the slider does
+    >>> ui.explorer.style_weight, "β = 1e+05" in ui.formula.value
+    (100000.0, True)
     """
 
     def __init__(self, explorer=None, **explorer_options):
@@ -597,8 +603,8 @@ class ExplorerUI:
         checkboxes = self.style_checkboxes
         self._tie("style_layers", list(checkboxes.values()),
                   lambda layers: [setattr(box, "value", name in layers) for name, box in checkboxes.items()],
-                  lambda: {name: explorer.style_layers.get(name) or self._new_layer_weight(name)
-                           for name, box in checkboxes.items() if box.value})
+                  lambda: {name: explorer.style_layers[name] if name in explorer.style_layers
+                           else explorer.style_layer_weight(name) for name, box in checkboxes.items() if box.value})
         # The formula and the preset's description follow every setting.
         explorer.observe(self._guarded(lambda change: self._show_formula()), SETTING_TRAITS)
         self._show_formula()
@@ -610,9 +616,6 @@ class ExplorerUI:
         explorer.step_hooks.append(self._show_step)
         explorer.finish_hooks.append(self._show_finish)
         self._show_status()
-
-    def _new_layer_weight(self, name):
-        return self.explorer.style_layer_weight(name)
 
     def _guarded(self, function):
         """``function`` with a user error shown in the status line and any other
@@ -637,8 +640,14 @@ class ExplorerUI:
             self.preview.value = png_bytes(images.resize(image, 360))
 
     def _uploaded(self, kind, files):
-        for file in files:  # ipywidgets 8: a tuple of {"name", "content", ...}
-            self.explorer.add_upload(kind, file["name"], file["content"])
+        if not files:
+            return
+        upload = getattr(self, f"{kind}_upload")
+        try:
+            for file in files:  # ipywidgets 8: a tuple of {"name", "content", ...}
+                self.explorer.add_upload(kind, file["name"], file["content"])
+        finally:
+            upload.value = ()  # the bytes are on disk now; and the same file can be picked again
 
     def _show_formula(self):
         explorer = self.explorer

@@ -83,6 +83,9 @@ def test_values_set_from_code_show_in_the_widgets_and_stay(explorer_vgg, tmp_pat
     assert "β = 1e+12" in ui.formula.value
     ui.explorer.set_style_layer("relu1_1", on=False)
     assert not ui.style_checkboxes["relu1_1"].value
+    ui.explorer.style_layers = {"relu2_1": 0.0, "relu3_1": 2.5}
+    ui.style_checkboxes["conv1_1"].value = True  # ticking a box keeps the other layers' weights
+    assert ui.explorer.style_layers == {"conv1_1": 1.0, "relu2_1": 0.0, "relu3_1": 2.5}
     with pytest.raises(LayerError, match="conv4_2"):
         ui.explorer.content_layer = "conv4_9"
 
@@ -203,6 +206,7 @@ def test_an_upload_becomes_the_content_image(explorer_vgg, tmp_path):
     assert explorer.content.endswith("my_cat.png") and explorer.content_image.size == (20, 16)
     assert ui.content_dropdown.value == explorer.content
     assert ("upload: my_cat.png", explorer.content) in ui.content_dropdown.options
+    assert ui.content_upload.value == ()  # read and cleared, so the same file can be picked again
     second = explorer.add_upload("content", "my cat.png", png_of((0, 0, 255)))
     assert second.name == "my_cat-2.png"  # a second upload with the same name keeps the first
     with pytest.raises(ImageError, match="not an image file"):
