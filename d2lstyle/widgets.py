@@ -68,8 +68,7 @@ def _resolve_image(name_or_path):
 
 def _safe_file_name(name):
     """A file name without folders or unusual characters: ``"../my cat.JPG"`` -> ``"my_cat.JPG"``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(name)).name).strip("._") or "upload"
-    return stem
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(name)).name).strip("._") or "upload"
 
 
 class Explorer(traitlets.HasTraits):
@@ -121,7 +120,9 @@ class Explorer(traitlets.HasTraits):
         self.saved = None  # the path of the last image saved
         self._loaded = {}  # path -> PIL image
         self._stop_event = threading.Event()
-        self._thread, self._busy, self._lock = None, False, threading.Lock()
+        # The lock makes "is a run going on?" and the status change that follows one step: without it a Stop
+        # arriving as the run ends could leave the status at "stopping". (Reentrant: observers may read state.)
+        self._thread, self._busy, self._lock = None, False, threading.RLock()
         self._last_preview = 0.0
         self._upload_dir = None
         self.content = _resolve_image(content)
@@ -251,6 +252,13 @@ class Explorer(traitlets.HasTraits):
         return recipe, captured.getvalue().splitlines()
 
     @property
+    def weights_description(self):
+        """Which VGG-19 weights the runs use, in words (the network's own
+        description once it is loaded, else the settings')."""
+        loaded = getattr(self._vgg, "weights_description", "")
+        return loaded or weights_module.describe(self.settings.weights, self.settings.seed)
+
+    @property
     def vgg(self):
         """VGG-19 with the session's weights, loaded at the first run."""
         if self._vgg is None:
@@ -307,9 +315,10 @@ class Explorer(traitlets.HasTraits):
 
     def stop(self):
         """Ask the run to end after the current step; it keeps the best image so far."""
-        if self._busy:
-            self._stop_event.set()
-            self.status = "stopping"
+        with self._lock:
+            if self._busy:
+                self._stop_event.set()
+                self.status = "stopping"
 
     def _on_step(self, info):
         now = time.perf_counter()
@@ -341,8 +350,9 @@ class Explorer(traitlets.HasTraits):
             self.message = summary
         else:
             self.message = f"{type(error).__name__}: {error}"
-        self._busy = False
-        self.status = "error" if error is not None else result.status
+        with self._lock:
+            self._busy = False
+            self.status = "error" if error is not None else result.status
         for hook in list(self.finish_hooks):
             try:
                 hook(self)
@@ -447,7 +457,7 @@ class ExplorerUI:
         quick = (f"ON: runs are capped at {QUICK_MAX_SIDE} px and {QUICK_MAX_STEPS} steps" if settings.quick
                  else "off")
         self.weights_label = w.HTML(
-            f"<b>VGG-19 weights:</b> {_escape(weights_module.describe(settings.weights, settings.seed))}<br>"
+            f"<b>VGG-19 weights:</b> {_escape(explorer.weights_description)}<br>"
             f"<b>device:</b> {settings.device} &nbsp; <b>quick mode:</b> {quick}")
         self.weights_label.add_class("d2lstyle-weights")
 
@@ -614,7 +624,7 @@ class ExplorerUI:
         self.save_button.on_click(self._guarded(lambda button: self.save()))
         explorer.observe(self._guarded(lambda change: self._show_status()), ["status", "message"])
         explorer.step_hooks.append(self._show_step)
-        explorer.finish_hooks.append(self._show_finish)
+        explorer.finish_hooks.append(self._guarded(self._show_finish))
         self._show_status()
 
     def _guarded(self, function):
