@@ -16,6 +16,7 @@ from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, Mem
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,
                      normalize, postprocess, preprocess, resize, save_image)
 from .losses import content_loss, gram_matrix, style_loss, tv_loss
+from . import plotting
 from .recipes import PRESETS, Recipe, get_recipe
 from .settings import Settings, get_settings, pick_device
 from .transfer import (SynthesizedImage, TransferResult, compute_targets, load_checkpoint, loss_terms,
