@@ -39,7 +39,7 @@ from . import images, losses
 from .errors import CheckpointError, ImageError, MemoryEstimateError, RecipeError
 from .recipes import Recipe, get_recipe
 from .settings import available_memory_bytes, pick_device
-from .vgg import FeatureExtractor, LAYER_NAMES, layer_index, make_vgg19_features
+from .vgg import FeatureExtractor, LAYER_NAMES, layer_index
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -440,9 +440,7 @@ def with_pooling(vgg, pooling):
     wanted = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
     if all(isinstance(layer, wanted) for layer in vgg if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d))):
         return vgg
-    template = make_vgg19_features(pooling)
-    layers = [template[i] if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else layer
-              for i, layer in enumerate(vgg)]
+    layers = [wanted(2, 2) if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else layer for layer in vgg]
     swapped = nn.Sequential(*layers)
     swapped.weights_description = getattr(vgg, "weights_description", "")
     return swapped
