@@ -46,26 +46,10 @@ def extract_features(X, net, layers):
     return features
 
 
-def decayed_learning_rate(step, lr, every, factor):
-    return lr * factor ** (step // every)
-
-
-def training_step(synthesized, optimizer, loss_fn):
-    optimizer.zero_grad()
-    loss = loss_fn(synthesized())
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def make_closure(synthesized, optimizer, loss_fn):
-    def closure():
-        optimizer.zero_grad()
-        loss = loss_fn(synthesized())
-        loss.backward()
-        return loss
-
-    return closure
+# The references of notebook 06's exercises live in d2lstyle.transfer.
+decayed_learning_rate = transfer.decayed_learning_rate
+training_step = transfer.training_step
+make_closure = transfer.make_closure
 
 
 REFERENCES = {
