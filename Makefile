@@ -1,9 +1,10 @@
 # d2lstyle: every verb sets itself up first (a virtual environment in .venv
 # with the package installed editable), so a fresh clone needs nothing else.
 #
-#   make lab        open the notebook series in JupyterLab
+#   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs)
 #   make test       run every test (package, doctests, notebooks) offline
 #   make demo       stylise the bundled images into outputs/demo.png
+#   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #
 # WEIGHTS=imagenet|random|PATH chooses VGG-19's weights for lab and demo
 # (imagenet downloads 548 MB once); QUICK=1 turns on quick mode.
@@ -17,8 +18,12 @@ QUICK ?= 0
 CONTENT ?= images/content/rainier.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
+DIR ?= notebooks
 
-.PHONY: lab test demo setup clean
+# The browser test of the explorer drives Debian's Chromium (never a downloaded one).
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: lab test demo exercises setup clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +34,31 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab notebooks
+	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(DIR)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	D2LSTYLE_WEIGHTS=random D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env
+
+# Install Debian's chromium for tests/test_explorer_browser.py when it is missing and apt-get can be
+# used (as root, or with sudo that needs no password). Never fails: without it, that test skips.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make: no $(CHROMIUM) and no apt-get; the browser test will skip"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make: no $(CHROMIUM), and apt-get needs root; the browser test will skip" \
+		"(install it with: sudo apt-get install chromium fonts-liberation)"; exit 0; fi; \
+	echo "make: installing Debian's chromium for the browser test"; \
+	{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium fonts-liberation; } \
+		|| echo "make: could not install chromium; the browser test will skip"
 
 demo: $(STAMP)
 	$(BIN)/d2lstyle $(CONTENT) $(STYLE) -o $(OUTPUT) --weights $(WEIGHTS) $(if $(filter 1,$(QUICK)),--quick,)
+
+exercises: $(STAMP)
+	$(BIN)/python tools/make_exercises.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -16,6 +16,7 @@ from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, Mem
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,
                      normalize, postprocess, preprocess, resize, save_image)
 from .losses import content_loss, gram_matrix, style_loss, tv_loss
+from . import plotting
 from .recipes import PRESETS, Recipe, get_recipe
 from .settings import Settings, get_settings, pick_device
 from .transfer import (SynthesizedImage, TransferResult, compute_targets, load_checkpoint, loss_terms,
@@ -23,3 +24,6 @@ from .transfer import (SynthesizedImage, TransferResult, compute_targets, load_c
 from .vgg import LAYER_INDEX, LAYER_NAMES, FeatureExtractor, layer_index, load_vgg19
 
 __version__ = "0.1.0"
+
+# --- exercises (issue #4): the checkers that notebook check cells call as d2lstyle.exercises.check_<name>(...)
+from . import exercises  # noqa: E402  (imported last: it uses the stages above)

@@ -127,3 +127,94 @@ class LivePlot:
         else:
             self.handle.update(fig)
         plt.close(fig)
+
+
+# --- nb-a (notebooks 00-02): the pipeline diagram of the overview ----------------------------------------------
+
+# (key, row, column, text, colour) of each box in pipeline_diagram; rows count from the top.
+PIPELINE_BOXES = (
+    ("files", 0, 0, "image files\ncontent photo $p$\nstyle painting $a$", "#e8e8e8"),
+    ("preprocess", 0, 1, "preprocess\nresize, to tensor,\nImageNet mean/std\n(notebook 01)", "#cfe2f3"),
+    ("vgg_targets", 0, 2, "VGG-19 features\nfrozen, pretrained\n(notebook 02)", "#d9ead3"),
+    ("targets", 0, 3, "targets, computed once\n$F^l(p)$ at the content layer\n$G^l(a)$ at the style layers",
+     "#fff2cc"),
+    ("output", 1, 0, "postprocess\nundo mean/std, clamp\n-> stylised image file", "#e8e8e8"),
+    ("x", 1, 1, "synthesised image $x$\nstarts as $p$;\nthe only parameter", "#f4cccc"),
+    ("vgg_x", 1, 2, "VGG-19 features\nthe same frozen network\n$F^l(x)$, $G^l(x)$", "#d9ead3"),
+    ("losses", 1, 3, "losses (notebooks 03-05)\n$\\alpha\\,$content + $\\beta\\,$style\n+ $\\gamma\\,$TV = $L$",
+     "#fff2cc"),
+    ("optimiser", 2, 3, "optimiser (notebook 06)\nAdam or L-BFGS\nsteps along $-\\partial L / \\partial x$",
+     "#d9d2e9"),
+)
+
+# (from, to, label) of each arrow in pipeline_diagram.
+PIPELINE_ARROWS = (
+    ("files", "preprocess", ""),
+    ("preprocess", "vgg_targets", ""),
+    ("vgg_targets", "targets", ""),
+    ("preprocess", "x", "start from $p$"),
+    ("x", "vgg_x", ""),
+    ("vgg_x", "losses", ""),
+    ("targets", "losses", "compare"),
+    ("losses", "optimiser", "backward pass\ngives $\\partial L / \\partial x$"),
+    ("optimiser", "x", "update the pixels of $x$"),
+    ("x", "output", "done"),
+)
+
+
+def pipeline_diagram(figsize=(13, 6.2), fontsize=10):
+    """Draw the whole style-transfer pipeline as boxes and arrows; returns the figure.
+
+    Top row: the inputs are preprocessed and passed once through VGG-19 to
+    get the targets. Middle and bottom rows: the loop that optimises the
+    pixels of the synthesised image x (the network never changes). Each box
+    names the notebook that teaches it. The boxes and arrows are listed in
+    ``PIPELINE_BOXES`` and ``PIPELINE_ARROWS``.
+
+    >>> fig = pipeline_diagram()
+    >>> fig.axes[0].get_title()
+    'Neural style transfer: optimise the pixels of x, not the network'
+    >>> len(fig.axes[0].patches) == len(PIPELINE_BOXES)
+    True
+    >>> plt.close(fig)
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    width, height, column_step, row_step = 2.7, 1.35, 3.7, 2.1
+    fig, ax = plt.subplots(figsize=figsize)
+    centres, boxes = {}, {}
+    for key, row, column, text, colour in PIPELINE_BOXES:
+        x, y = column * column_step, -row * row_step
+        box = FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.08",
+                             facecolor=colour, edgecolor="#444444", linewidth=1.2)
+        ax.add_patch(box)
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+        centres[key], boxes[key] = (x, y), box
+    for start, end, label in PIPELINE_ARROWS:
+        (x0, y0), (x1, y1) = centres[start], centres[end]
+        loop = start == "optimiser"  # the loop back to x: left along the bottom, then up
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", lw=1.6, color="#333333", shrinkA=0, shrinkB=0,
+                                    patchA=boxes[start], patchB=boxes[end],
+                                    connectionstyle="angle,angleA=0,angleB=90,rad=0" if loop else "arc3"))
+        if not label:
+            continue
+        if loop:  # above the horizontal part of the loop
+            ax.text((x0 + x1) / 2, y0 + 0.08, label, ha="center", va="bottom", fontsize=fontsize - 1,
+                    style="italic", color="#333333")
+        elif x0 == x1:  # vertical arrow: label to its right
+            ax.text(x0 + 0.1, (y0 + y1) / 2, label, ha="left", va="center", fontsize=fontsize - 1,
+                    style="italic", color="#333333")
+        else:  # horizontal arrow: label above it
+            ax.text((x0 + x1) / 2, y0 + 0.08, label, ha="center", va="bottom", fontsize=fontsize - 1,
+                    style="italic", color="#333333")
+    ax.text(-width / 2, row_step * 0.62, "computed once", fontsize=fontsize, color="#666666")
+    ax.text(column_step - 0.15, -2 * row_step, "the loop, repeated every step:\nonly $x$ changes", ha="right",
+            va="center", fontsize=fontsize, color="#666666")
+    ax.set_xlim(-width / 2 - 0.3, 3 * column_step + width / 2 + 0.3)
+    ax.set_ylim(-2 * row_step - height / 2 - 0.3, height / 2 + 0.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Neural style transfer: optimise the pixels of x, not the network")
+    fig.tight_layout()
+    return fig

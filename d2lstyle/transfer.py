@@ -36,10 +36,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import images, losses
-from .errors import CheckpointError, MemoryEstimateError, RecipeError
+from .errors import CheckpointError, ImageError, MemoryEstimateError, RecipeError
 from .recipes import Recipe, get_recipe
 from .settings import available_memory_bytes, pick_device
-from .vgg import FeatureExtractor, LAYER_NAMES, layer_index, make_vgg19_features
+from .vgg import FeatureExtractor, LAYER_NAMES, layer_index
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -105,23 +105,23 @@ def initial_image(recipe, content_x, style_x, generator=None):
     """Where the optimisation starts, in the recipe's space.
 
     ``content_x`` and ``style_x`` are normalised tensors at the working size
-    (``style_x`` is resized to the content's shape when used as the start).
-    Noise is standard normal in the normalised space, uniform in [0, 1] in
-    pixel space.
+    (either may be None when the recipe does not use it). The start has the
+    content's shape (the style's, for texture synthesis). Noise is standard
+    normal in the normalised space and uniform in [0, 1] in pixel space.
     """
-    shape = (content_x if content_x is not None else style_x).shape
+    reference = content_x if content_x is not None else style_x
+    if recipe.init == "noise":
+        noise = torch.rand if recipe.space == "pixels" else torch.randn
+        return noise(reference.shape, generator=generator).to(reference.device)
     if recipe.init == "content":
         if content_x is None:
             raise RecipeError("init='content' needs a content image; use init='noise' for texture synthesis")
-        start = content_x
-    elif recipe.init == "style":
-        start = F.interpolate(style_x, size=shape[-2:], mode="bilinear", align_corners=False)
-    elif recipe.space == "pixels":
-        return torch.rand(shape, generator=generator).to(style_x.device if content_x is None else content_x.device)
+        start = content_x.clone()
     else:
-        device = (content_x if content_x is not None else style_x).device
-        return torch.randn(shape, generator=generator).to(device)
-    return images.denormalize(start) if recipe.space == "pixels" else start.clone()
+        if style_x is None:
+            raise RecipeError("init='style' needs a style image")
+        start = F.interpolate(style_x, size=reference.shape[-2:], mode="bilinear", align_corners=False)
+    return images.denormalize(start) if recipe.space == "pixels" else start
 
 
 def as_normalized(image, space):
@@ -174,23 +174,31 @@ class _StopRun(Exception):
         self.status, self.message = status, message
 
 
-def working_shapes(recipe, content_img, style_img):
+def working_shapes(recipe, content_img, style_img, min_side=1):
     """(height, width) of the content and style tensors at full scale.
 
     The content image is resized as ``recipe.image_size`` says; the style
-    image keeps its own aspect ratio, with the same longer side.
+    image keeps its own aspect ratio, with the same longer side (or longer, if
+    its shorter side would otherwise be under ``min_side``).
     """
     reference = content_img if content_img is not None else style_img
     if isinstance(recipe.image_size, int):
         content_shape = images.shape_for_long_side(reference.size, recipe.image_size)
     else:
         content_shape = tuple(recipe.image_size)
-    style_shape = images.shape_for_long_side(style_img.size, max(content_shape)) if style_img is not None else None
+    style_shape = None
+    if style_img is not None:
+        long_side = max(max(content_shape), math.ceil(min_side * max(style_img.size) / min(style_img.size)))
+        style_shape = images.shape_for_long_side(style_img.size, long_side)
     return content_shape, style_shape
 
 
 def _scaled(shape, scale):
     return tuple(max(1, round(side * scale)) for side in shape)
+
+
+def _at_least(shape, min_side):
+    return tuple(max(side, min_side) for side in shape)
 
 
 def estimate_memory_bytes(shape, recipe):
@@ -261,7 +269,13 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     device = pick_device(device) if not isinstance(device, torch.device) else device
     vgg = with_pooling(vgg, recipe.pooling).to(device)
     extractor = FeatureExtractor(vgg, recipe.layers())
-    content_shape, style_shape = working_shapes(recipe, content_img, style_img)
+    for role, img in (("content", content_img), ("style", style_img)):
+        if img is not None and min(img.size) < extractor.min_size:
+            raise ImageError(
+                f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
+                f"needs at least {extractor.min_size} pixels on each side: use a larger image"
+            )
+    content_shape, style_shape = working_shapes(recipe, content_img, style_img, extractor.min_size)
     if memory_check:
         check_memory(content_shape, recipe, device)
     generator = torch.Generator().manual_seed(seed)
@@ -284,10 +298,12 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             if done < last_step:
                 shape = _scaled(content_shape, scale)
                 if scale < 1:  # a coarse scale never goes below what the network accepts
-                    shape = tuple(max(side, extractor.min_size) for side in shape)
+                    shape = _at_least(shape, extractor.min_size)
                 content_x = images.preprocess(content_img, shape).to(device) if content_img is not None else None
-                style_x = (images.preprocess(style_img, _scaled(style_shape, scale)).to(device)
-                           if style_img is not None else None)
+                style_x = None
+                if style_img is not None:
+                    style_x = images.preprocess(style_img, _at_least(_scaled(style_shape, scale), extractor.min_size))
+                    style_x = style_x.to(device)
                 targets = compute_targets(extractor, content_x, style_x, recipe)
                 if image is None:
                     start_image = initial_image(recipe, content_x, style_x, generator)
@@ -302,6 +318,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     except _StopRun as stop:
         status, message, image = stop.status, stop.message, best["image"]
     except KeyboardInterrupt:
+        if best["image"] is None:  # nothing to keep yet: let Ctrl-C end the program as usual
+            raise
         status, image = "interrupted", best["image"]
         message = f"interrupted by Ctrl-C after {len(history['step'])} of {recipe.steps} steps; kept the best image so far"
     finally:
@@ -327,12 +345,12 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
                                       line_search_fn=recipe.line_search)
 
     def current_lr():
-        if recipe.lr_decay_every:
-            return recipe.lr * recipe.lr_decay_factor ** (counter["done"] // recipe.lr_decay_every)
-        return recipe.lr
+        return decayed_learning_rate(counter["done"], recipe.lr, recipe.lr_decay_every, recipe.lr_decay_factor)
 
     def evaluate():
         """One forward and backward pass; records the losses; returns the total."""
+        if counter["done"] >= last_step:  # L-BFGS' line search may ask for more than the budget
+            raise _BudgetSpent
         if recipe.clamp:
             with torch.no_grad():
                 param.clamp_(0, 1)
@@ -343,11 +361,12 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
         if not torch.isfinite(total):
             raise _diverged(counter["done"] + 1, recipe)
         total.backward()
+        lr = current_lr()
         counter["done"] += 1
         values = {name: float(value.detach()) for name, value in terms.items()}
         if values["total"] < best["loss"]:
             best.update(loss=values["total"], image=param.detach().clone())
-        _record(history, counter["done"], time.perf_counter() - start, scale, current_lr(), values)
+        _record(history, counter["done"], time.perf_counter() - start, scale, lr, values)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
@@ -367,15 +386,23 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
                 with torch.no_grad():
                     param.clamp_(0, 1)
     else:
-        while counter["done"] < last_step:
-            remaining = last_step - counter["done"]
-            optimizer.param_groups[0]["max_iter"] = remaining
-            optimizer.param_groups[0]["max_eval"] = remaining
-            optimizer.step(evaluate)
+        try:
+            while counter["done"] < last_step:
+                remaining = last_step - counter["done"]
+                optimizer.param_groups[0]["max_iter"] = remaining
+                optimizer.param_groups[0]["max_eval"] = remaining
+                optimizer.step(evaluate)
+        except _BudgetSpent:  # stopped inside a line search: keep the best point evaluated
+            with torch.no_grad():
+                param.copy_(best["image"])
     if not torch.isfinite(param).all():
         with torch.no_grad():
             param.copy_(best["image"])
     return counter["done"]
+
+
+class _BudgetSpent(Exception):
+    """Raised when L-BFGS asks for a loss evaluation beyond the step budget."""
 
 
 def _diverged(step, recipe):
@@ -413,9 +440,7 @@ def with_pooling(vgg, pooling):
     wanted = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
     if all(isinstance(layer, wanted) for layer in vgg if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d))):
         return vgg
-    template = make_vgg19_features(pooling)
-    layers = [template[i] if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else layer
-              for i, layer in enumerate(vgg)]
+    layers = [wanted(2, 2) if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) else layer for layer in vgg]
     swapped = nn.Sequential(*layers)
     swapped.weights_description = getattr(vgg, "weights_description", "")
     return swapped
@@ -476,3 +501,72 @@ def _unpack_checkpoint(checkpoint, recipe):
     if recipe.space == "pixels":
         image = images.denormalize(image)
     return history, image, done
+
+
+# --- nb-c: the learner-facing pieces of the training loop (notebook 06) -----
+# stylise's loop above is built from the same three ideas, plus bookkeeping
+# (history, callbacks, the best image, safe stops).
+
+def decayed_learning_rate(step, lr, every, factor):
+    """The learning rate of d2l's step-decay schedule at ``step`` (counted from 0):
+
+        lr_t = lr * factor ** (step // every)
+
+    so it is ``lr`` for steps 0 .. every-1, ``lr * factor`` for the next
+    ``every`` steps, and so on, like ``torch.optim.lr_scheduler.StepLR``.
+    ``every=0`` means no decay.
+
+    >>> [round(decayed_learning_rate(step, 0.3, 50, 0.8), 4) for step in (0, 49, 50, 100)]
+    [0.3, 0.3, 0.24, 0.192]
+    """
+    if not every:
+        return lr
+    return lr * factor ** (step // every)
+
+
+def training_step(synthesized, optimizer, loss_fn):
+    """One optimisation step of the image; returns the loss as a Python float.
+
+    Zero the gradients (PyTorch adds new ones to old ones), evaluate
+    ``loss_fn(synthesized())``, backpropagate to the pixels, update them.
+    The loss is returned as a float so that keeping a list of losses does not
+    keep every step's computation graph alive.
+
+    >>> synthesized = SynthesizedImage(torch.ones(1, 3, 2, 2))
+    >>> optimizer = torch.optim.SGD(synthesized.parameters(), lr=0.25)
+    >>> training_step(synthesized, optimizer, lambda x: (x ** 2).sum())  # gradient 2x = 2
+    12.0
+    >>> synthesized().mean().item()  # 1 - 0.25 * 2
+    0.5
+    """
+    optimizer.zero_grad()
+    loss = loss_fn(synthesized())
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def make_closure(synthesized, optimizer, loss_fn):
+    """The closure ``torch.optim.LBFGS.step`` calls to evaluate the loss.
+
+    L-BFGS evaluates the loss several times per step (its line search tries
+    several step lengths), so it needs a function it can call: each call zeroes
+    the gradients, evaluates ``loss_fn(synthesized())``, backpropagates and
+    returns the loss tensor. The optimiser updates the image itself.
+
+    >>> synthesized = SynthesizedImage(torch.ones(1, 3, 2, 2))
+    >>> optimizer = torch.optim.LBFGS(synthesized.parameters(), line_search_fn="strong_wolfe")
+    >>> closure = make_closure(synthesized, optimizer, lambda x: ((x - 3) ** 2).sum())
+    >>> closure().item(), synthesized.weight.grad.mean().item()  # 12 * (1 - 3)^2, 2 * (1 - 3)
+    (48.0, -4.0)
+    >>> _ = optimizer.step(closure)
+    >>> round(synthesized().mean().item(), 4)  # the minimum, x = 3
+    3.0
+    """
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(synthesized())
+        loss.backward()
+        return loss
+
+    return closure

@@ -148,9 +148,11 @@ def state_dict_from_file(path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        if "global" not in str(error).lower():  # garbage, not a pickle that names code to run
+            raise _unreadable(path, error) from None
         raise WeightsError(
             f"{path}: refused: it is not a plain state dict of tensors, and loading it would run code "
-            f"from the file (torch.load with weights_only=True said: {str(error).splitlines()[0]})"
+            "from the file (torch.load with weights_only=True refused it); load only weights files you trust"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
         raise _unreadable(path, error) from None

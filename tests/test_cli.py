@@ -1,0 +1,179 @@
+"""The command-line tool end to end with random weights on tiny images, and every error path:
+one clear line, a non-zero exit, no traceback, no input touched."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+
+import pytest
+import torch
+from PIL import Image
+
+from d2lstyle import cli
+
+
+@pytest.fixture
+def pictures(tmp_path):
+    content, style = tmp_path / "content.png", tmp_path / "style.jpg"
+    Image.new("RGB", (60, 40), (40, 120, 200)).save(content)
+    Image.new("RGB", (50, 50), (220, 200, 30)).save(style)
+    return content, style
+
+
+def run_main(argv, capsys):
+    status = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+def command(*args):
+    return [sys.executable, "-m", "d2lstyle", *map(str, args)]
+
+
+def environment():
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("D2LSTYLE_WEIGHTS", None)
+    return env
+
+
+def test_end_to_end_with_random_weights(pictures, tmp_path):
+    content, style = pictures
+    out = tmp_path / "result" / "out.png"
+    done = subprocess.run(command(content, style, "-o", out, "--weights", "random", "--quick", "--quiet"),
+                          capture_output=True, text=True, timeout=300, env=environment())
+    assert done.returncode == 0, done.stderr
+    assert "random (seed 0): NOT pretrained" in done.stderr and "saved" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert Image.open(out).size == (64, 43)
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--size", "--steps", "--preset", "--weights", "--seed", "--device", "--quick", "--resume",
+                   "--checkpoint-every", "--content-weight", "--style-weight", "--tv-weight", "--lr"):
+        assert option in text
+    assert "pytorch-tutorial" in text and "random" in text
+
+
+def test_missing_input(pictures, tmp_path, capsys):
+    content, style = pictures
+    status, err = run_main([tmp_path / "nope.png", style, "-o", tmp_path / "o.png", "--weights", "random"], capsys)
+    assert status == 1
+    assert err.strip().splitlines() == [f"d2lstyle: error: {tmp_path / 'nope.png'}: no such file"]
+
+
+def test_unreadable_input(pictures, tmp_path, capsys):
+    content, style = pictures
+    broken = tmp_path / "broken.jpg"
+    broken.write_text("not a picture")
+    status, err = run_main([content, broken, "-o", tmp_path / "o.png", "--weights", "random"], capsys)
+    assert status == 1 and "not an image file" in err and "Traceback" not in err
+
+
+def test_output_over_an_input_is_refused(pictures, capsys):
+    content, style = pictures
+    before = content.read_bytes()
+    status, err = run_main([content, style, "-o", content, "--weights", "random", "--quick"], capsys)
+    assert status == 1 and "refusing to overwrite an input" in err
+    assert content.read_bytes() == before
+
+
+def test_unknown_output_extension(pictures, tmp_path, capsys):
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "out.txt", "--weights", "random"], capsys)
+    assert status == 1 and "unknown image extension" in err
+
+
+def test_bad_options_are_usage_errors(pictures, tmp_path, capsys):
+    content, style = pictures
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--steps", "0"])
+    assert exit_.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--preset", "picasso"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_unavailable_device(pictures, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", "random", "--device", "cuda"],
+                           capsys)
+    assert status == 1 and "no CUDA GPU" in err
+
+
+def test_bad_weights_file(pictures, tmp_path, capsys):
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", tmp_path / "vgg.pth"], capsys)
+    assert status == 1 and "no such weights file" in err and not (tmp_path / "o.png").exists()
+
+
+def test_no_network_for_the_default_weights(pictures, tmp_path, capsys, monkeypatch, empty_torch_cache):
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(torch.hub, "urlopen", no_network)
+    monkeypatch.delenv("D2LSTYLE_WEIGHTS", raising=False)
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--quiet"], capsys)
+    assert status == 1
+    error_lines = [line for line in err.splitlines() if line.startswith("d2lstyle: error:")]
+    assert len(error_lines) == 1 and "--weights random" in error_lines[0]
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_nan_saves_the_last_good_image_and_explains(pictures, tmp_path, capsys):
+    content, style = pictures
+    out = tmp_path / "o.png"
+    status, err = run_main([content, style, "-o", out, "--weights", "random", "--quick", "--quiet",
+                            "--preset", "d2l", "--lr", "1e30"], capsys)
+    assert status == 1 and "NaN or infinite" in err and "learning rate" in err
+    assert Image.open(out).size == (64, 43)
+
+
+def wait_for(path, process, seconds=240):
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the tool ended early: {process.communicate()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{path} never appeared")
+        time.sleep(0.2)
+
+
+def test_ctrl_c_saves_a_valid_image_and_resume_finishes(pictures, tmp_path):
+    content, style = pictures
+    out = tmp_path / "out.png"
+    checkpoint = cli.checkpoint_path(out)
+    args = [content, style, "-o", out, "--weights", "random", "--quick", "--quiet", "--preset", "d2l",
+            "--steps", "20", "--checkpoint-every", "2"]
+    process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True, env=environment())
+    wait_for(checkpoint, process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip("the run finished before Ctrl-C arrived")
+    assert process.returncode == 130, err
+    assert "Ctrl-C" in err and "--resume" in err and "Traceback" not in err
+    Image.open(out).verify()  # a complete, valid image file
+    steps_before = len(torch.load(checkpoint, weights_only=True)["history"]["step"])
+    assert 2 <= steps_before < 20
+
+    done = subprocess.run(command(*args, "--resume"), capture_output=True, text=True, timeout=300, env=environment())
+    assert done.returncode == 0, done.stderr
+    assert "20 steps" in done.stderr
+    assert Image.open(out).size == (64, 43)
+
+
+def test_resume_without_a_checkpoint(pictures, tmp_path, capsys):
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", "random", "--resume"], capsys)
+    assert status == 1 and "no such checkpoint file" in err

@@ -1,0 +1,523 @@
+"""The exercise checkers accept the reference answers and name the typical wrong ones.
+
+Each checker gets the reference implementation (it must pass and print one
+line), a few legitimate variants (they must pass too), and at least three
+"mutants": typical wrong answers a learner writes. A mutant must fail with an
+AssertionError whose message contains the phrase that names its mistake.
+"""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+import d2lstyle
+from d2lstyle import exercises, images, transfer, vgg
+
+MEAN = torch.tensor(images.IMAGENET_MEAN).view(1, 3, 1, 1)
+STD = torch.tensor(images.IMAGENET_STD).view(1, 3, 1, 1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The checkers use tiny tensors: extra threads only add overhead on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# --- reference answers (what a notebook's solution cell defines) ----------------
+
+
+def resize_to_long_side(img, long_side):
+    scale = long_side / max(img.size)
+    return img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+
+
+def extract_features(X, net, layers):
+    wanted = {vgg.LAYER_INDEX[name]: name for name in layers}
+    features = {}
+    for index, layer in enumerate(net[: max(wanted) + 1]):
+        X = layer(X)
+        if index in wanted:
+            features[wanted[index]] = X.clone()  # a copy survives the in-place ReLU that comes next
+    return features
+
+
+# The references of notebook 06's exercises live in d2lstyle.transfer.
+decayed_learning_rate = transfer.decayed_learning_rate
+training_step = transfer.training_step
+make_closure = transfer.make_closure
+
+
+REFERENCES = {
+    "check_resize_to_long_side": resize_to_long_side,
+    "check_preprocess": d2lstyle.preprocess,
+    "check_postprocess": d2lstyle.postprocess,
+    "check_vgg19_layer_names": lambda: list(d2lstyle.LAYER_NAMES),
+    "check_extract_features": lambda X, net, layers: d2lstyle.FeatureExtractor(net, layers)(X),
+    "check_content_loss": d2lstyle.content_loss,
+    "check_gram_matrix": d2lstyle.gram_matrix,
+    "check_style_loss": d2lstyle.style_loss,
+    "check_tv_loss": d2lstyle.tv_loss,
+    "check_synthesized_image": transfer.SynthesizedImage,
+    "check_decayed_learning_rate": decayed_learning_rate,
+    "check_training_step": training_step,
+    "check_make_closure": make_closure,
+}
+
+
+@pytest.mark.parametrize("checker", sorted(REFERENCES))
+def test_reference_passes_with_one_line(checker, capsys):
+    getattr(exercises, checker)(REFERENCES[checker])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("checks passed."), lines
+
+
+# --- legitimate variants that must pass ------------------------------------------
+
+
+def preprocess_torchvision(img, image_shape):
+    """torchvision's usual pipeline: it stretches to the shape instead of cropping."""
+    from torchvision import transforms
+
+    pipeline = transforms.Compose([transforms.Resize(image_shape), transforms.ToTensor(),
+                                   transforms.Normalize(images.IMAGENET_MEAN, images.IMAGENET_STD)])
+    return pipeline(img).unsqueeze(0)
+
+
+def postprocess_truncating(X):
+    pixels = (X.detach()[0] * STD[0] + MEAN[0]).clamp(0, 1)
+    return Image.fromarray((pixels.permute(1, 2, 0).numpy() * 255).astype(np.uint8))
+
+
+def postprocess_torchvision(X):
+    from torchvision import transforms
+
+    return transforms.ToPILImage()((X.detach()[0] * STD[0] + MEAN[0]).clamp(0, 1))
+
+
+def resize_truncating_bilinear(img, long_side):
+    scale = long_side / max(img.size)
+    return img.resize((int(img.width * scale), int(img.height * scale)), Image.Resampling.BILINEAR)
+
+
+class SynthesizedImageReturningCopy(nn.Module):
+    def __init__(self, initial):
+        super().__init__()
+        self.weight = nn.Parameter(initial.clone().detach())
+
+    def forward(self):
+        return self.weight * 1
+
+
+def training_step_zeroing_module(synthesized, optimizer, loss_fn):
+    synthesized.zero_grad()
+    loss = loss_fn(synthesized())
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+VARIANTS = [
+    ("check_resize_to_long_side", resize_truncating_bilinear),
+    ("check_preprocess", preprocess_torchvision),
+    ("check_postprocess", postprocess_truncating),
+    ("check_postprocess", postprocess_torchvision),
+    ("check_extract_features", extract_features),
+    ("check_content_loss", lambda Y_hat, Y: torch.nn.functional.mse_loss(Y_hat, Y.detach())),
+    ("check_gram_matrix", lambda X: torch.einsum("bchw,bdhw->cd", X, X) / X[0].numel()),
+    ("check_synthesized_image", SynthesizedImageReturningCopy),
+    ("check_training_step", training_step_zeroing_module),
+]
+
+
+@pytest.mark.parametrize("checker, candidate", VARIANTS)
+def test_legitimate_variant_passes(checker, candidate, capsys):
+    getattr(exercises, checker)(candidate)
+    assert "checks passed." in capsys.readouterr().out
+
+
+# --- mutants: typical wrong answers ----------------------------------------------
+
+
+def thumbnail_in_place(img, long_side):
+    img.thumbnail((long_side, long_side))
+
+
+def thumbnail_copy(img, long_side):
+    copy = img.copy()
+    copy.thumbnail((long_side, long_side))
+    return copy
+
+
+def resize_scaled(img, width_scale, height_scale):
+    return img.resize((round(img.width * width_scale), round(img.height * height_scale)))
+
+
+RESIZE_MUTANTS = [
+    (thumbnail_in_place, "Image.thumbnail works in place"),
+    (thumbnail_copy, "only ever shrinks"),
+    (lambda img, n: img.resize((round(img.height * n / max(img.size)), round(img.width * n / max(img.size)))),
+     "width and height are swapped"),
+    (lambda img, n: img.resize((n, n)), "squashed into a square"),
+    (lambda img, n: resize_scaled(img, n / min(img.size), n / min(img.size)), "the shorter side became long_side"),
+    (lambda img, n: resize_scaled(img, n / img.width, n / img.width), "landscape pictures only"),
+    (lambda img, n: img.copy(), "was not resized"),
+    (lambda img, n: resize_to_long_side(img, n).transpose(Image.Transpose.FLIP_LEFT_RIGHT), "resized copy"),
+]
+
+
+def preprocess_mutant(scale=255.0, mean=MEAN, std=STD, layout="permute", batch=True, swap=False, dtype=torch.float32):
+    """A preprocess with one typical mistake switched on."""
+
+    def preprocess(img, image_shape):
+        height, width = image_shape
+        img = img.resize((height, width) if swap else (width, height))
+        array = np.asarray(img, dtype=np.float32) / scale
+        if layout == "permute":
+            x = torch.from_numpy(array).permute(2, 0, 1)
+            x = (x.unsqueeze(0) - mean) / std
+        elif layout == "reshape":
+            x = (torch.from_numpy(array).reshape(1, 3, height, width) - mean) / std
+        else:  # channels last
+            x = (torch.from_numpy(array) - mean.view(3)) / std.view(3)
+            x = x.unsqueeze(0)
+        x = x if batch else x[0]
+        return x.to(dtype)
+
+    return preprocess
+
+
+PREPROCESS_MUTANTS = [
+    (preprocess_mutant(scale=1.0), "not scaled to [0, 1]"),
+    (preprocess_mutant(mean=torch.zeros(1, 3, 1, 1), std=torch.ones(1, 3, 1, 1)), "was not normalised"),
+    (preprocess_mutant(mean=torch.full((1, 3, 1, 1), 0.5), std=torch.full((1, 3, 1, 1), 0.5)), "mean 0.5 and std 0.5"),
+    (preprocess_mutant(mean=MEAN.flip(1), std=STD.flip(1)), "applied to the wrong channels"),
+    (preprocess_mutant(batch=False), "batch dimension is missing"),
+    (preprocess_mutant(layout="last"), "the channels are last"),
+    (preprocess_mutant(layout="reshape"), "scrambles them"),
+    (preprocess_mutant(swap=True), "height and width are swapped"),
+    (preprocess_mutant(dtype=torch.float64), "convert it to float32"),
+    (lambda img, shape: preprocess_mutant()(Image.fromarray(np.asarray(img)[:, :, ::-1].copy()), shape), "BGR order"),
+    (lambda img, shape: np.asarray(img), "return a torch tensor"),
+]
+
+
+def postprocess_mutant(denormalize=True, clamp=True, scale=255, detach=True, layout="permute", in_place=False):
+    """A postprocess with one typical mistake switched on."""
+
+    def postprocess(X):
+        X = X.detach() if detach else X
+        if in_place:
+            X = X.mul_(STD).add_(MEAN)
+        elif denormalize:
+            X = X * STD + MEAN
+        if clamp:
+            X = X.clamp(0, 1)
+        pixels = X[0].permute(1, 2, 0) if layout == "permute" else X[0].reshape(X.shape[2], X.shape[3], 3)
+        return Image.fromarray((pixels * scale).round().numpy().astype(np.uint8))
+
+    return postprocess
+
+
+POSTPROCESS_MUTANTS = [
+    (postprocess_mutant(denormalize=False), "normalisation was not undone"),
+    (postprocess_mutant(clamp=False), "were not clamped"),
+    (postprocess_mutant(scale=1), "not multiplied by 255"),
+    (postprocess_mutant(detach=False), "detach the tensor first"),
+    (postprocess_mutant(in_place=True), "changed X in place"),
+    (postprocess_mutant(layout="reshape"), "scrambles the pixels"),
+    (lambda X: (X * STD + MEAN).clamp(0, 1), "return a PIL image"),
+]
+
+
+def layer_names(block_sizes=(2, 2, 4, 4, 4), pools=True, relus=True, first=1, pool_name="pool{b}"):
+    """VGG layer names with one typical mistake switched on."""
+    names = []
+    for block, size in enumerate(block_sizes, start=first):
+        for conv in range(first, size + first):
+            names += [f"conv{block}_{conv}"] + ([f"relu{block}_{conv}"] if relus else [])
+        names += [pool_name.format(b=block)] if pools else []
+    return names
+
+
+LAYER_NAMES_MUTANTS = [
+    (lambda: layer_names(pools=False), "no pooling layers"),
+    (lambda: layer_names(relus=False), "no ReLU layers"),
+    (lambda: layer_names(block_sizes=(2, 2, 3, 3, 3)), "VGG-16"),
+    (lambda: layer_names(first=0), "numbered from 1"),
+    (lambda: layer_names(pool_name="pool_{b}"), "name 4 is 'pool_1'"),
+    (lambda: layer_names()[:-1], "36 names"),
+    (lambda: " ".join(layer_names()), "return a list of strings"),
+]
+
+
+def features_mutant(copy=True, stop="deepest", offset=0, grad=True, only_requested=True):
+    """An extract_features with one typical mistake switched on."""
+
+    def extract(X, net, layers):
+        wanted = {vgg.LAYER_INDEX[name]: name for name in layers}
+        last = {"deepest": max(wanted), "last_in_list": vgg.LAYER_INDEX[layers[-1]], "all": len(net) - 1}[stop]
+        features = {}
+        with torch.set_grad_enabled(grad):
+            for index, layer in enumerate(net[: last + 1]):
+                if index + offset in wanted:  # offset 1: records the input of the layer, not its output
+                    features[wanted[index + offset]] = X.clone() if copy else X
+                X = layer(X)
+                if index in wanted or (not only_requested and index <= max(wanted)):
+                    features[vgg.LAYER_NAMES[index]] = X.clone() if copy else X
+        return features
+
+    return extract
+
+
+FEATURES_MUTANTS = [
+    (features_mutant(copy=False), "came back after its ReLU"),
+    (features_mutant(stop="all"), "ran layers past conv3_1"),
+    (features_mutant(stop="last_in_list"), "not sorted by depth"),
+    (features_mutant(grad=False), "no gradient reaches X"),
+    (features_mutant(only_requested=False), "nobody asked for"),
+    (lambda X, net, layers: [X], "return a dict"),
+]
+
+
+def off_by_one_features(X, net, layers):
+    """Records the output of the layer before each requested one (1-based thinking)."""
+    features = {}
+    for name in layers:
+        features[name] = net[: vgg.LAYER_INDEX[name]](X).clone()
+    return features
+
+
+FEATURES_MUTANTS.append((off_by_one_features, "off-by-one"))
+
+CONTENT_MUTANTS = [
+    (lambda Y_hat, Y: ((Y_hat - Y.detach()) ** 2).sum(), "sums the squared differences"),
+    (lambda Y_hat, Y: ((Y_hat - Y) ** 2).mean(), "gradient flows into the target Y"),
+    (lambda Y_hat, Y: 0.5 * ((Y_hat - Y.detach()) ** 2).mean(), "drop the 1/2"),
+    (lambda Y_hat, Y: (Y_hat - Y.detach()).abs().mean(), "absolute differences"),
+    (lambda Y_hat, Y: ((Y_hat - Y.detach()) ** 2).mean().item(), "return the loss as a tensor"),
+    (lambda Y_hat, Y: ((Y_hat - Y.detach()) ** 2).sum() / (Y.shape[2] * Y.shape[3]), "divides by H*W only"),
+    (lambda Y_hat, Y: ((Y_hat - Y.detach()) ** 2).mean().sqrt(), "square root"),
+    (lambda Y_hat, Y: (Y_hat - Y.detach()) ** 2, "return one number"),
+]
+
+
+def gram_mutant(divide="chw", product="FFt"):
+    """A gram_matrix with one typical mistake switched on."""
+
+    def gram_matrix(X):
+        _, C, H, W = X.shape
+        F = X.reshape(C, H * W)
+        G = {"FFt": lambda: F @ F.T, "FtF": lambda: F.T @ F, "scrambled": lambda: X.reshape(H * W, C).T @ X.reshape(H * W, C),
+             "asymmetric": lambda: F @ X.reshape(H * W, C)}[product]()
+        return G / {"chw": C * H * W, "hw": H * W, "none": 1}[divide]
+
+    return gram_matrix
+
+
+GRAM_MUTANTS = [
+    (gram_mutant(divide="none"), "was not normalised"),
+    (gram_mutant(divide="hw"), "divides by H*W only"),
+    (gram_mutant(product="FtF"), "F.T @ F"),
+    (gram_mutant(product="scrambled"), "mixes values of different channels"),
+    (gram_mutant(product="asymmetric"), "not symmetric"),
+    (lambda X: torch.bmm(X.flatten(2), X.flatten(2).transpose(1, 2)) / X[0].numel(), "drop the batch dimension"),
+    (lambda X: d2lstyle.gram_matrix(X.detach()), "no gradient reaches X"),
+]
+
+STYLE_MUTANTS = [
+    (lambda Y_hat, gram_Y: ((d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()) ** 2).sum(), "C^2"),
+    (lambda Y_hat, gram_Y: ((d2lstyle.gram_matrix(Y_hat) - gram_Y) ** 2).mean(), "gradient flows into the target gram_Y"),
+    (lambda Y_hat, gram_Y: ((gram_mutant(divide="none")(Y_hat) - gram_Y.detach()) ** 2).mean(), "C*H*W times too large"),
+    (lambda Y_hat, gram_Y: ((d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()) ** 2).mean() / 4, "drop the 1/4"),
+    (lambda Y_hat, gram_Y: (d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()).abs().mean(), "absolute differences"),
+    (lambda Y_hat, gram_Y: d2lstyle.style_loss(Y_hat, gram_Y).item(), "return the loss as a tensor"),
+]
+
+
+def tv_mutant(power=1, half=True, directions="hw", reduce="mean", wrap=False):
+    """A tv_loss with one typical mistake switched on."""
+
+    def tv_loss(Y):
+        if wrap:
+            dh, dw = Y - Y.roll(1, 2), Y - Y.roll(1, 3)
+        else:
+            dh, dw = Y[:, :, 1:, :] - Y[:, :, :-1, :], Y[:, :, :, 1:] - Y[:, :, :, :-1]
+        dc = Y[:, 1:] - Y[:, :-1]
+        chosen = {"hw": [dh, dw], "h": [dh], "ch": [dc, dh]}[directions]
+        magnitude = (lambda d: d.abs() ** power) if power else (lambda d: d)
+        total = sum(getattr(magnitude(d), reduce)() for d in chosen)
+        return 0.5 * total if half else total
+
+    return tv_loss
+
+
+TV_MUTANTS = [
+    (tv_mutant(power=2), "squares the differences"),
+    (tv_mutant(half=False), "the 1/2 in front is missing"),
+    (tv_mutant(directions="h"), "only vertical differences"),
+    (tv_mutant(directions="ch"), "between colour channels"),
+    (tv_mutant(power=0), "absolute value is missing"),
+    (tv_mutant(reduce="sum"), "sums the differences"),
+    (tv_mutant(wrap=True), "torch.roll wraps around"),
+    (lambda Y: torch.cat([(Y[:, :, 1:] - Y[:, :, :-1]).abs().flatten(), (Y[..., 1:] - Y[..., :-1]).abs().flatten()]).mean(),
+     "averages all differences together"),
+]
+
+
+def synthesized_mutant(copy=True, parameter=True, init_module=True, detach_output=False, keep_initial=False):
+    """A SynthesizedImage with one typical mistake switched on."""
+
+    class SynthesizedImage(nn.Module):
+        def __init__(self, initial):
+            if init_module:
+                super().__init__()
+            weight = initial.clone() if copy else initial
+            self.weight = nn.Parameter(weight) if parameter else weight.requires_grad_(True)
+            if keep_initial:
+                self.initial = nn.Parameter(initial.clone())
+
+        def forward(self):
+            return self.weight.detach() if detach_output else self.weight
+
+    return SynthesizedImage
+
+
+class NotAModule:
+    def __init__(self, initial):
+        self.weight = nn.Parameter(initial.clone())
+
+
+SYNTHESIZED_MUTANTS = [
+    (synthesized_mutant(copy=False), "shares its memory with `initial`"),
+    (synthesized_mutant(parameter=False), "not an nn.Parameter"),
+    (synthesized_mutant(init_module=False), "call super().__init__() first"),
+    (synthesized_mutant(detach_output=True), "forward() should return self.weight itself"),
+    (synthesized_mutant(keep_initial=True), "the image must be the only one"),
+    (NotAModule, "subclass of nn.Module"),
+]
+
+LR_MUTANTS = [
+    (lambda step, lr, every, factor: lr * factor ** ((step + 1) // every), "one step too early"),
+    (lambda step, lr, every, factor: lr * factor ** (step / every), "decays smoothly"),
+    (lambda step, lr, every, factor: lr * factor ** step, "decays at every step"),
+    (lambda step, lr, every, factor: lr * factor ** (step % every), "step % every"),
+    (lambda step, lr, every, factor: lr * factor * (step // every), "factor * (step // every)"),
+    (lambda step, lr, every, factor: lr * factor ** (step // every + 1), "step 0 should use lr itself"),
+    (lambda step, lr, every, factor: torch.tensor(lr * factor ** (step // every)), "return a Python float"),
+]
+
+
+def step_mutant(zero="before", step=1, item=True, call_module=True):
+    """A training_step with one typical mistake switched on."""
+
+    def training_step(synthesized, optimizer, loss_fn):
+        if zero == "before":
+            optimizer.zero_grad()
+        loss = loss_fn(synthesized() if call_module else synthesized)
+        loss.backward()
+        if zero == "after":
+            optimizer.zero_grad()
+        for _ in range(step):
+            optimizer.step()
+        return loss.item() if item else loss
+
+    return training_step
+
+
+TRAINING_MUTANTS = [
+    (step_mutant(zero="never"), "the gradients accumulate"),
+    (step_mutant(zero="after"), "no gradient when optimizer.step() ran"),
+    (step_mutant(step=0), "never calls optimizer.step()"),
+    (step_mutant(step=2), "calls optimizer.step() 2 times"),
+    (step_mutant(item=False), "return loss.item()"),
+    (step_mutant(call_module=False), "pass the image, synthesized(), to loss_fn"),
+]
+
+
+def closure_mutant(zero=True, backward=True, step=False, item=False, call=False):
+    """A make_closure with one typical mistake switched on."""
+
+    def make(synthesized, optimizer, loss_fn):
+        def closure():
+            if zero:
+                optimizer.zero_grad()
+            loss = loss_fn(synthesized())
+            if backward:
+                loss.backward()
+            if step:
+                optimizer.step()
+            return loss.item() if item else loss
+
+        return closure() if call else closure
+
+    return make
+
+
+CLOSURE_MUTANTS = [
+    (closure_mutant(step=True), "the closure calls optimizer.step()"),
+    (closure_mutant(zero=False), "the gradients accumulate"),
+    (closure_mutant(call=True), "it returned a tensor"),
+    (closure_mutant(item=True), "return the loss as a tensor"),
+    (closure_mutant(backward=False), "call loss.backward() inside it"),
+]
+
+MUTANTS = {
+    "check_resize_to_long_side": RESIZE_MUTANTS,
+    "check_preprocess": PREPROCESS_MUTANTS,
+    "check_postprocess": POSTPROCESS_MUTANTS,
+    "check_vgg19_layer_names": LAYER_NAMES_MUTANTS,
+    "check_extract_features": FEATURES_MUTANTS,
+    "check_content_loss": CONTENT_MUTANTS,
+    "check_gram_matrix": GRAM_MUTANTS,
+    "check_style_loss": STYLE_MUTANTS,
+    "check_tv_loss": TV_MUTANTS,
+    "check_synthesized_image": SYNTHESIZED_MUTANTS,
+    "check_decayed_learning_rate": LR_MUTANTS,
+    "check_training_step": TRAINING_MUTANTS,
+    "check_make_closure": CLOSURE_MUTANTS,
+}
+CASES = [(checker, mutant, phrase) for checker, mutants in MUTANTS.items() for mutant, phrase in mutants]
+
+
+@pytest.mark.parametrize("checker, mutant, phrase", CASES,
+                         ids=[f"{checker[6:]}: {phrase}" for checker, _, phrase in CASES])
+def test_mutant_fails_naming_its_mistake(checker, mutant, phrase, capsys):
+    with pytest.raises(AssertionError) as failure:
+        getattr(exercises, checker)(mutant)
+    assert phrase in str(failure.value)
+    assert "checks passed" not in capsys.readouterr().out
+
+
+def test_every_checker_is_tested_with_three_mutants_or_more():
+    checkers = sorted(name for name in dir(exercises) if name.startswith("check_"))
+    assert checkers == sorted(REFERENCES) == sorted(MUTANTS)
+    assert all(len(mutants) >= 3 for mutants in MUTANTS.values())
+
+
+# --- behaviour shared by every checker -------------------------------------------
+
+
+def not_written_yet(*args):
+    raise NotImplementedError
+
+
+def test_an_unwritten_exercise_says_so():
+    with pytest.raises(NotImplementedError, match="gram_matrix: not written yet"):
+        exercises.check_gram_matrix(not_written_yet)
+
+
+def test_an_error_in_the_learners_code_names_the_call():
+    with pytest.raises(AssertionError, match=r"called with \(a tensor of shape \(1, 3, 4, 5\)\) it raised ZeroDivisionError"):
+        exercises.check_gram_matrix(lambda X: 1 / 0)
+
+
+def test_checkers_leave_the_global_random_state_alone(capsys):
+    state = torch.get_rng_state()
+    exercises.check_extract_features(REFERENCES["check_extract_features"])
+    exercises.check_training_step(training_step)
+    assert torch.equal(state, torch.get_rng_state())

@@ -1,0 +1,53 @@
+"""Settings from the environment: weights, seed, quick mode and device, always announced."""
+
+import pytest
+import torch
+
+import d2lstyle
+from d2lstyle import settings as settings_module
+
+
+def test_environment_variables_are_read(monkeypatch, capsys):
+    monkeypatch.setenv("D2LSTYLE_WEIGHTS", "random")
+    monkeypatch.setenv("D2LSTYLE_SEED", "7")
+    monkeypatch.setenv("D2LSTYLE_QUICK", "1")
+    monkeypatch.setenv("D2LSTYLE_DEVICE", "cpu")
+    settings = d2lstyle.get_settings()
+    assert (settings.weights, settings.seed, settings.quick, settings.device) == ("random", 7, True, torch.device("cpu"))
+    printed = capsys.readouterr().out
+    assert "random (seed 7): NOT pretrained" in printed and "quick mode: ON" in printed
+
+
+def test_defaults_are_pretrained_and_full_quality(monkeypatch):
+    for name in ("D2LSTYLE_WEIGHTS", "D2LSTYLE_SEED", "D2LSTYLE_QUICK", "D2LSTYLE_DEVICE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = d2lstyle.get_settings(verbose=False)
+    assert (settings.weights, settings.seed, settings.quick) == ("imagenet", 0, False)
+
+
+def test_arguments_override_the_environment(monkeypatch):
+    monkeypatch.setenv("D2LSTYLE_QUICK", "1")
+    assert d2lstyle.get_settings(quick=False, weights="random", verbose=False).quick is False
+
+
+def test_quick_mode_caps_and_says_so(capsys):
+    quick = settings_module.Settings(quick=True)
+    assert quick.steps(500) == 20 and quick.steps(5) == 5
+    assert quick.size(512) == 64 and quick.size(40) == 40
+    assert quick.size((300, 450)) == (43, 64) and quick.size((30, 45)) == (30, 45)
+    recipe = quick.recipe(d2lstyle.get_recipe("d2l"))
+    assert (recipe.steps, recipe.image_size) == (20, (43, 64))
+    printed = capsys.readouterr().out
+    assert printed.count("Quick mode:") == 5
+
+
+def test_full_mode_changes_nothing(capsys):
+    full = settings_module.Settings(quick=False)
+    recipe = d2lstyle.get_recipe("d2l")
+    assert full.steps(500) == 500 and full.size((300, 450)) == (300, 450) and full.recipe(recipe) is recipe
+    assert capsys.readouterr().out == ""
+
+
+def test_available_memory_is_known_on_linux():
+    free = settings_module.available_memory_bytes("cpu")
+    assert free is None or free > 0

@@ -1,0 +1,238 @@
+"""The optimisation loop: it lowers the loss, touches only the image, computes targets once,
+counts steps exactly, and stops safely (callback, Ctrl-C, NaN) with a usable image."""
+
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+import d2lstyle
+from d2lstyle import transfer
+from d2lstyle.errors import CheckpointError, ImageError, MemoryEstimateError, RecipeError
+
+
+@pytest.fixture(scope="module")
+def content():
+    return d2lstyle.load_image(d2lstyle.bundled_image("chelsea"))
+
+
+@pytest.fixture(scope="module")
+def style():
+    return d2lstyle.load_image(d2lstyle.bundled_image("starry_night"))
+
+
+def small(name="d2l", **changes):
+    settings = {"image_size": (32, 48), "steps": 6}
+    settings.update(changes)
+    return d2lstyle.get_recipe(name).replace(**settings)
+
+
+def run(content, style, recipe, vgg, **options):
+    return d2lstyle.stylise(content, style, recipe, vgg, progress=False, **options)
+
+
+def test_adam_lowers_the_loss_and_leaves_the_weights_alone(content, style, random_vgg):
+    before = [p.clone() for p in random_vgg.parameters()]
+    result = run(content, style, small(steps=15), random_vgg)
+    assert result.status == "finished" and result.message == ""
+    assert len(result.history["total"]) == 15 and result.history["step"] == list(range(1, 16))
+    assert result.history["total"][-1] < 0.8 * result.history["total"][0]
+    assert all(torch.equal(a, b) for a, b in zip(before, random_vgg.parameters()))
+    assert result.image.shape == (1, 3, 32, 48) and result.pil().size == (48, 32)
+    history = result.history
+    for i in range(15):
+        assert history["total"][i] == pytest.approx(history["content"][i] + history["style"][i] + history["tv"][i],
+                                                    rel=1e-5)
+
+
+def test_targets_are_computed_once(content, style, random_vgg):
+    calls = []
+    hook = random_vgg[0].register_forward_hook(lambda *args: calls.append(1))
+    try:
+        run(content, style, small(steps=5), random_vgg)
+    finally:
+        hook.remove()
+    assert len(calls) == 5 + 2  # one forward pass per step, plus the content and the style targets
+
+
+def test_d2l_learning_rate_schedule(content, style, random_vgg):
+    result = run(content, style, small(steps=6, lr_decay_every=2), random_vgg)
+    assert result.history["lr"] == pytest.approx([0.3, 0.3, 0.24, 0.24, 0.192, 0.192])
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_uses_exactly_its_budget_and_lowers_the_loss(content, style, random_vgg, line_search):
+    recipe = small(optimizer="lbfgs", lr=1.0, steps=12, line_search=line_search)
+    result = run(content, style, recipe, random_vgg)
+    assert result.status == "finished" and len(result.history["total"]) == 12
+    assert min(result.history["total"]) < 0.8 * result.history["total"][0]
+    assert torch.isfinite(result.image).all()
+
+
+def test_the_same_seed_gives_the_same_image(content, style, random_vgg):
+    recipe = small(init="noise", steps=3)
+    first, again = run(content, style, recipe, random_vgg, seed=5), run(content, style, recipe, random_vgg, seed=5)
+    other = run(content, style, recipe, random_vgg, seed=6)
+    assert torch.equal(first.image, again.image)
+    assert not torch.equal(first.image, other.image)
+
+
+def test_pixel_space_with_clamping_stays_in_range(content, style, random_vgg):
+    result = run(content, style, small("pytorch-tutorial", steps=8, lr=1.0), random_vgg)
+    pixels = d2lstyle.denormalize(result.image)
+    assert pixels.min() >= -1e-5 and pixels.max() <= 1 + 1e-5
+
+
+def test_every_preset_runs(content, style, random_vgg):
+    for name in d2lstyle.PRESETS:
+        result = run(content, style, small(name, steps=3), random_vgg)
+        assert result.status == "finished" and all(math.isfinite(v) for v in result.history["total"]), name
+
+
+def test_coarse_to_fine_ends_at_full_size(content, style, random_vgg):
+    result = run(content, style, small(scales=(0.5, 1.0), steps=6), random_vgg)
+    assert result.history["scale"] == [0.5] * 3 + [1.0] * 3
+    assert result.image.shape == (1, 3, 32, 48)
+
+
+def test_texture_synthesis_and_content_reconstruction(content, style, random_vgg):
+    texture = small(content_layers={}, init="noise", image_size=32, steps=4)
+    result = run(None, style, texture, random_vgg)
+    assert result.status == "finished" and result.history["content"] == [0.0] * 4
+    assert max(result.image.shape[-2:]) == 32
+
+    reconstruction = small(style_layers={}, init="noise", steps=4)
+    result = run(content, None, reconstruction, random_vgg)
+    assert result.history["style"] == [0.0] * 4 and result.history["total"][-1] < result.history["total"][0]
+
+
+def test_missing_images_for_the_recipe(content, style, random_vgg):
+    with pytest.raises(RecipeError, match="content layers but no content image"):
+        run(None, style, small(), random_vgg)
+    with pytest.raises(RecipeError, match="style layers but no style image"):
+        run(content, None, small(), random_vgg)
+    with pytest.raises(RecipeError, match="init='content' needs a content image"):
+        run(None, style, small(content_layers={}), random_vgg)
+    with pytest.raises(ValueError, match="needs vgg"):
+        d2lstyle.stylise(content, style, small(), None)
+
+
+def test_a_style_image_of_another_shape_is_fine(content, random_vgg):
+    tall_style = Image.new("RGB", (30, 200), (200, 40, 90))
+    result = run(content, tall_style, small(steps=2), random_vgg)
+    assert result.status == "finished"
+
+
+def test_an_image_size_too_small_for_the_network(content, style, random_vgg):
+    with pytest.raises(ImageError, match="too small for layer conv5_1"):
+        run(content, style, small(image_size=(8, 8)), random_vgg)
+
+
+# --- safe stops ----------------------------------------------------------------------------
+
+
+def test_a_callback_sees_every_step_and_can_stop_the_run(content, style, random_vgg):
+    seen = []
+
+    def stop_at_four(info):
+        seen.append((info.step, info.steps, sorted(info.losses), info.image.shape, len(info.history["step"])))
+        return info.step == 4
+
+    result = run(content, style, small(steps=10), random_vgg, callbacks=[stop_at_four])
+    assert result.status == "stopped" and "after 4 of 10 steps" in result.message
+    assert [s[0] for s in seen] == [1, 2, 3, 4] and all(s[1] == 10 for s in seen)
+    assert seen[0][2] == ["content", "style", "total", "tv"] and seen[0][3] == (1, 3, 32, 48)
+    assert [s[4] for s in seen] == [1, 2, 3, 4]
+    assert len(result.history["total"]) == 4 and torch.isfinite(result.image).all()
+
+
+def test_ctrl_c_keeps_the_best_image(content, style, random_vgg):
+    best = {}
+
+    def press_ctrl_c(info):
+        if info.step == 1 or info.losses["total"] < best["loss"]:
+            best.update(loss=info.losses["total"], image=info.image.clone())
+        if info.step == 5:
+            raise KeyboardInterrupt
+
+    result = run(content, style, small(steps=10), random_vgg, callbacks=[press_ctrl_c])
+    assert result.status == "interrupted" and "Ctrl-C" in result.message
+    assert torch.equal(result.image, best["image"])
+
+
+def test_a_nan_loss_rolls_back_and_says_what_to_change(content, style, random_vgg):
+    result = run(content, style, small(steps=10, lr=1e30), random_vgg)
+    assert result.status == "diverged"
+    assert "NaN or infinite" in result.message and "learning rate" in result.message and "try 1e+29" in result.message
+    assert torch.isfinite(result.image).all()
+    assert len(result.history["total"]) < 10 and all(math.isfinite(v) for v in result.history["total"])
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def test_checkpoint_and_resume(content, style, random_vgg, tmp_path):
+    recipe = small(steps=8)
+    path = tmp_path / "run.ckpt"
+
+    def save_at_five(info):
+        if info.step == 5:
+            transfer.save_checkpoint(path, info.image, info.history, recipe)
+        return info.step == 5  # then stop, as if the machine went down
+
+    stopped = run(content, style, recipe, random_vgg, callbacks=[save_at_five])
+    assert stopped.status == "stopped" and path.is_file()
+    checkpoint = d2lstyle.load_checkpoint(path)
+    resumed = run(content, style, recipe, random_vgg, resume=checkpoint)
+    assert resumed.status == "finished"
+    assert resumed.history["step"] == list(range(1, 9))
+    assert resumed.history["total"][:5] == stopped.history["total"][:5]
+    assert resumed.history["total"][5] < resumed.history["total"][0]
+
+
+def test_resume_refuses_other_settings_and_bad_files(content, style, random_vgg, tmp_path):
+    recipe = small(steps=4)
+    image = d2lstyle.preprocess(content, (32, 48))
+    path = transfer.save_checkpoint(tmp_path / "a.ckpt", image, transfer.new_history(), recipe)
+    with pytest.raises(CheckpointError, match="resume with the same settings"):
+        run(content, style, recipe.replace(steps=5), random_vgg, resume=d2lstyle.load_checkpoint(path))
+    (tmp_path / "bad.ckpt").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="not a d2lstyle checkpoint"):
+        d2lstyle.load_checkpoint(tmp_path / "bad.ckpt")
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        d2lstyle.load_checkpoint(tmp_path / "none.ckpt")
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+
+def test_memory_estimate_grows_with_the_area():
+    recipe = d2lstyle.get_recipe("d2l")
+    small_estimate = transfer.estimate_memory_bytes((256, 256), recipe)
+    large_estimate = transfer.estimate_memory_bytes((1024, 1024), recipe)
+    assert 15 < large_estimate / small_estimate < 17
+    # Block 1 alone keeps 64 channels at full size: at least 64 * H * W floats.
+    assert small_estimate > 64 * 256 * 256 * 4
+
+
+def test_a_size_that_cannot_fit_is_refused_before_the_run(content, style, random_vgg, monkeypatch):
+    monkeypatch.setattr(transfer, "available_memory_bytes", lambda device: 2**30)  # 1 GiB free
+    with pytest.raises(MemoryEstimateError, match=r"needs about .* GiB, but only 1\.0 GiB.*--size \d+"):
+        run(content, style, small(image_size=4000), random_vgg)
+
+
+def test_device_choice():
+    assert d2lstyle.pick_device("cpu") == torch.device("cpu")
+    assert d2lstyle.pick_device(None).type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="unknown device"):
+        d2lstyle.pick_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            d2lstyle.pick_device("cuda")
+
+
+def test_a_tiny_input_image_is_refused_clearly(style, random_vgg):
+    tiny = Image.new("RGB", (12, 40), (10, 20, 30))
+    with pytest.raises(ImageError, match="content image is only 12x40 pixels; layer conv5_1 needs at least 16"):
+        run(tiny, style, small(), random_vgg)
