@@ -224,7 +224,8 @@ GATYS = Recipe(
     style_layers={f"relu{b}": 0.2 for b in FIVE_BLOCKS},
     content_weight=0.5, style_weight=1e3, tv_weight=0.0,
     gram_normalization="none", style_reduction="sum", style_divisor="gatys", content_reduction="sum",
-    pooling="avg", optimizer="lbfgs", lr=1.0, steps=500, image_size=512, init="noise", space="normalized",
+    pooling="avg", optimizer="lbfgs", lr=1.0, line_search="strong_wolfe", steps=500, image_size=512, init="noise",
+    space="normalized",
     source="Gatys, Ecker, Bethge: Image Style Transfer Using Convolutional Neural Networks, CVPR 2016",
     notes=(
         "L_content = 1/2 sum (F - P)^2 (content_weight 0.5 = alpha * 1/2 with alpha = 1), "
