@@ -259,6 +259,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if recipe.style_layers and style_img is None:
         raise RecipeError("the recipe has style layers but no style image was given")
     device = pick_device(device) if not isinstance(device, torch.device) else device
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
     vgg = with_pooling(vgg, recipe.pooling).to(device)
     extractor = FeatureExtractor(vgg, recipe.layers())
     content_shape, style_shape = working_shapes(recipe, content_img, style_img)
@@ -337,7 +339,7 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
             with torch.no_grad():
                 param.clamp_(0, 1)
         optimizer.zero_grad(set_to_none=True)
-        features = extractor(as_normalized(param, recipe.space))
+        features = extractor(fast_layout(as_normalized(param, recipe.space)))
         terms = loss_terms(param, features, targets, recipe)
         total = terms["total"]
         if not torch.isfinite(total):
@@ -476,3 +478,27 @@ def _unpack_checkpoint(checkpoint, recipe):
     if recipe.space == "pixels":
         image = images.denormalize(image)
     return history, image, done
+
+
+# --- performance (issue #5; measurements in benchmarks/README.md) -----------
+
+# Devices whose convolutions run faster on images stored channels-last
+# (N, H, W, C in memory): oneDNN on CPUs, cuDNN on GPUs.
+CHANNELS_LAST_DEVICES = ("cpu", "cuda")
+
+
+def fast_layout(x):
+    """``x`` with the memory layout its device's convolutions prefer.
+
+    Same values, same shape; only the order in memory changes (channels
+    last on a CPU or a GPU), which lets oneDNN and cuDNN skip converting
+    every layer's input and output. The copy is of the 3-channel image only.
+
+    >>> x = torch.randn(1, 3, 4, 5)
+    >>> y = fast_layout(x)
+    >>> torch.equal(x, y), y.is_contiguous(memory_format=torch.channels_last)
+    (True, True)
+    """
+    if x.device.type in CHANNELS_LAST_DEVICES:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x

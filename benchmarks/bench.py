@@ -1,0 +1,412 @@
+"""How fast is d2lstyle, and how fast does it reach a good picture?
+
+    make bench          # everything (about 25 minutes on a quiet 2-core CPU)
+    make bench-quick    # per-step cost at 128 and 256 px only (a few minutes)
+    python benchmarks/bench.py --device cuda   # on a GPU
+
+1. cost per step at 128, 256 and 512 px: d2lstyle's step (through
+   ``stylise``, as a learner runs it) against the textbook baseline
+   (:class:`common.TextbookBaseline`), interleaved in one process, with the
+   machine's fp32 matrix-multiply GFLOP/s measured in the same run;
+2. time to quality at 256 and 512 px: wall time until the loss at full size
+   is at most what the d2l recipe reaches after its 500 steps, for Adam with
+   d2l's settings, L-BFGS, and coarse to fine (the ``default`` recipe);
+3. peak memory at 512 and 1024 px, each run in a fresh process.
+
+The full run writes results.md, results.json and loss_vs_time.png next to this
+file; the quick run writes nothing. The last line printed is always
+``speedup_vs_baseline_256: X.XX``.
+"""
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import torch  # noqa: E402
+
+import d2lstyle  # noqa: E402
+from d2lstyle import transfer  # noqa: E402
+
+from common import (CONTENT, STYLE, TextbookBaseline, load_average, machine_description, matmul_gflops,  # noqa: E402
+                    median, spread, step_flops, synchronize)
+
+D2L_STEPS = 500
+
+
+def say(*args):
+    print(*args, flush=True)
+
+
+# --- 1. cost per step ----------------------------------------------------------
+
+def ours_step_times(content, style, recipe, vgg, device, steps, autocast=False):
+    """Seconds of each step of a real ``stylise`` run, after its first.
+
+    ``stylise`` records the wall time after every loss evaluation, so the
+    differences are whole steps: optimiser update, forward, losses, backward
+    and d2lstyle's bookkeeping (history, best image, callbacks).
+    """
+    recipe = recipe.replace(steps=steps + 1)
+    context = torch.autocast(device.type, dtype=torch.bfloat16) if autocast else _nothing()
+    with context:
+        result = d2lstyle.stylise(content, style, recipe, vgg, device=device, progress=False, memory_check=False)
+    seconds = result.history["seconds"]
+    return [later - earlier for earlier, later in zip(seconds, seconds[1:])], result.history["total"][0]
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def baseline_step_times(baseline, device, steps):
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        baseline.step()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_step(side, vgg, content, style, device, rounds, steps, variants=True):
+    """Per-step seconds of d2lstyle and of the textbook baseline at one size."""
+    recipe = d2lstyle.get_recipe("d2l").replace(image_size=side)
+    content_shape, style_shape = transfer.working_shapes(recipe, content, style)
+    content_x = d2lstyle.preprocess(content, content_shape).to(device)
+    style_x = d2lstyle.preprocess(style, style_shape).to(device)
+    baseline = TextbookBaseline(vgg, content_x, style_x)
+    baseline_first_loss = float(baseline.loss().detach())
+
+    contenders = {"d2lstyle": lambda: ours_step_times(content, style, recipe, vgg, device, steps)[0],
+                  "textbook": lambda: baseline_step_times(baseline, device, steps)}
+    if variants:  # what channels-last adds on top of the frozen, truncated network
+        def contiguous():
+            saved = transfer.CHANNELS_LAST_DEVICES
+            transfer.CHANNELS_LAST_DEVICES = ()
+            try:
+                return ours_step_times(content, style, recipe, vgg, device, steps)[0]
+            finally:
+                transfer.CHANNELS_LAST_DEVICES = saved
+        contenders["d2lstyle, NCHW layout"] = contiguous
+        if device.type == "cuda":
+            contenders["d2lstyle + bf16 autocast"] = (
+                lambda: ours_step_times(content, style, recipe, vgg, device, steps, autocast=True)[0])
+    _, ours_first_loss = ours_step_times(content, style, recipe, vgg, device, 1)  # warm up, and check the loss
+    baseline_step_times(baseline, device, 1)
+
+    times = {name: [] for name in contenders}
+    ratios = []
+    yardstick = {"mm": [], "gemm_1x1": []}
+    names = list(contenders)
+    for round_ in range(rounds):
+        order = names if round_ % 2 == 0 else names[::-1]  # alternate, so that drifts in load cancel
+        per_round = {}
+        for name in order:
+            per_round[name] = contenders[name]()
+            times[name] += per_round[name]
+        ratios.append(median(per_round["textbook"]) / median(per_round["d2lstyle"]))
+        for key, values in matmul_gflops(device, repeats=2).items():
+            yardstick[key] += values
+    flops = step_flops(content_shape, recipe.layers()[-1])
+    row = {"side": side, "shape": list(content_shape), "gflop_per_step": flops / 1e9,
+           "loss_check": {"d2lstyle": ours_first_loss, "textbook": baseline_first_loss},
+           "speedup": median(ratios), "speedup_rounds": ratios,
+           "matmul_gflops": {key: {"median": median(v), "best": max(v)} for key, v in yardstick.items()},
+           "contenders": {}}
+    for name, values in times.items():
+        row["contenders"][name] = {
+            "median_s": median(values), "best_s": min(values), "spread": spread(values), "n": len(values),
+            "gflops_median": flops / median(values) / 1e9, "gflops_best": flops / min(values) / 1e9}
+    return row
+
+
+def print_step_row(row):
+    best_gemm = max(row["matmul_gflops"][k]["best"] for k in row["matmul_gflops"])
+    say(f"  {row['side']} px {tuple(row['shape'])}: {row['gflop_per_step']:.1f} GFLOP per step; "
+        f"fp32 GEMM best {best_gemm:.0f} GFLOP/s (torch.mm {row['matmul_gflops']['mm']['best']:.0f}, "
+        f"oneDNN/cuDNN 1x1 {row['matmul_gflops']['gemm_1x1']['best']:.0f})")
+    for name, c in row["contenders"].items():
+        say(f"    {name:26s} median {c['median_s'] * 1e3:8.1f} ms (best {c['best_s'] * 1e3:7.1f}, spread "
+            f"{c['spread']:.0%}, n={c['n']}), {c['gflops_median']:6.0f} GFLOP/s median, "
+            f"{c['gflops_best'] / best_gemm:5.0%} of the best GEMM at best")
+    ratios = row["speedup_rounds"]
+    say(f"    speedup (median of per-round ratios): {row['speedup']:.2f} (rounds {min(ratios):.2f}..{max(ratios):.2f});"
+        f" first-step loss d2lstyle {row['loss_check']['d2lstyle']:.6g}, textbook {row['loss_check']['textbook']:.6g}")
+
+
+# --- 2. time to quality ---------------------------------------------------------
+
+def time_to_reach(history, target):
+    """Wall seconds (and evaluations) until the loss *at full size* first <= target."""
+    for step, seconds, scale, total in zip(history["step"], history["seconds"], history["scale"], history["total"]):
+        if scale == 1.0 and total <= target:
+            return seconds, step
+    return math.nan, math.nan
+
+
+def stop_at(target):
+    def callback(info):
+        return info.scale == 1.0 and info.losses["total"] <= target
+    return callback
+
+
+def bench_quality(side, vgg, content, style, device, textbook_step_s, lbfgs_budget=300):
+    """Runs at one size: the d2l recipe for its 500 steps sets the target loss."""
+    runs = {}
+    d2l = d2lstyle.get_recipe("d2l").replace(image_size=side)
+    say(f"  {side} px: d2l recipe, {D2L_STEPS} steps ...")
+    reference = d2lstyle.stylise(content, style, d2l, vgg, device=device, progress=False)
+    target = reference.final_loss
+    runs["Adam, d2l's settings (d2l recipe)"] = reference
+    default = d2lstyle.get_recipe("default").replace(image_size=side)
+    candidates = {
+        "L-BFGS, full size only": default.replace(scales=(1.0,), steps=lbfgs_budget),
+        "coarse to fine (default recipe)": default,
+    }
+    for name, recipe in candidates.items():
+        say(f"  {side} px: {name} ...")
+        callbacks = (stop_at(target),) if name.startswith("L-BFGS") else ()
+        runs[name] = d2lstyle.stylise(content, style, recipe, vgg, device=device, progress=False, callbacks=callbacks)
+    result = {"side": side, "target_loss": target, "textbook_500_steps_s": D2L_STEPS * textbook_step_s,
+              "runs": {}}
+    d2l_seconds = reference.history["seconds"][-1]
+    for name, run in runs.items():
+        seconds, steps = time_to_reach(run.history, target)
+        result["runs"][name] = {
+            "recipe": run.recipe.name, "optimizer": run.recipe.optimizer, "scales": list(run.recipe.scales),
+            "lbfgs_history": run.recipe.lbfgs_history if run.recipe.optimizer == "lbfgs" else None,
+            "seconds_to_target": seconds, "evaluations_to_target": steps,
+            "total_seconds": run.history["seconds"][-1], "evaluations": len(run.history["step"]),
+            "final_loss": run.final_loss, "speedup_vs_d2l": d2l_seconds / seconds if seconds == seconds else 0.0,
+            "speedup_vs_textbook": D2L_STEPS * textbook_step_s / seconds if seconds == seconds else 0.0,
+            "history": {key: run.history[key] for key in ("seconds", "scale", "total")},
+        }
+        r = result["runs"][name]
+        say(f"    {name:34s} reaches {target:.5g} after {seconds:7.1f} s ({steps} evaluations); ran "
+            f"{r['evaluations']} in {r['total_seconds']:.1f} s to {r['final_loss']:.5g}; "
+            f"x{r['speedup_vs_d2l']:.2f} vs the d2l recipe in d2lstyle, x{r['speedup_vs_textbook']:.2f} vs textbook")
+    return result
+
+
+# --- 3. peak memory ----------------------------------------------------------------
+
+def bench_memory(sides, lbfgs_steps):
+    rows = []
+    probe = str(HERE / "memory_probe.py")
+    for side in sides:
+        default = d2lstyle.get_recipe("default")
+        cases = [
+            ["--recipe", "d2l", "--steps", "4"],
+            ["--recipe", "default", "--steps", str(lbfgs_steps), "--single-scale"],
+            ["--recipe", "default", "--steps", str(2 * lbfgs_steps)],
+            ["--baseline", "--steps", "3"],
+        ]
+        for case in cases:
+            say(f"  {side} px: {' '.join(case)} ...")
+            output = subprocess.run([sys.executable, probe, "--side", str(side)] + case, check=True,
+                                    capture_output=True, text=True).stdout
+            row = json.loads(output.strip().splitlines()[-1])
+            rows.append(row)
+            label = row["recipe"] + (f" (L-BFGS history {default.lbfgs_history}, scales {row['scales']})"
+                                     if row["optimizer"] == "lbfgs" else "")
+            say(f"    {label}: peak {row['peak'] / 2**20:.0f} MiB, {row['increase'] / 2**20:.0f} MiB above the "
+                f"process before the run; estimate {row['estimate'] / 2**20:.0f} MiB")
+    return rows
+
+
+# --- the report -----------------------------------------------------------------------
+
+def write_report(results, path):
+    lines = ["# Benchmark results", "",
+             f"Measured by `make bench` on {results['date']}: {results['machine']}.",
+             f"Load average (1 min) before/after: {results['load_before']:.1f} / {results['load_after']:.1f} "
+             f"on {results['cores']} cores; the run took {results['wall_minutes']:.1f} minutes.", "",
+             "VGG-19 weights: **random** (seeded; pretrained weights cannot be downloaded where this was "
+             "measured). Per-step timings do not depend on the weights' values; the time-to-quality figures "
+             "depend on the loss landscape and may differ with pretrained weights.", "",
+             f"Content `{CONTENT}`, style `{STYLE}`; the d2l recipe's objective throughout (relu4_4 content, "
+             "relu1_1, relu2_1, relu3_1, relu4_1, conv5_1 style, weights 1, 1e4, 10). How it is measured: "
+             "[README.md](README.md).", "",
+             "## 1. Cost per step", "",
+             "GFLOP/s counts the convolutions' forward and input-gradient FLOPs from the layer shapes. "
+             "The yardstick is the better of two fp32 GEMMs measured in the same run (torch.mm, and the same "
+             "product as a 1x1 convolution through oneDNN/cuDNN); `of GEMM` compares best with best.", "",
+             "| size | variant | median ms/step | best | spread | GFLOP/s (median) | of GEMM | speedup |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in results["step"]:
+        best_gemm = max(v["best"] for v in row["matmul_gflops"].values())
+        for name, c in row["contenders"].items():
+            speedup = (f"**{row['speedup']:.2f}x**" if name == "d2lstyle"
+                       else f"{row['contenders']['textbook']['median_s'] / c['median_s']:.2f}x")
+            lines.append(f"| {row['side']} px {row['shape'][0]}x{row['shape'][1]} | {name} | "
+                         f"{c['median_s'] * 1e3:.0f} | {c['best_s'] * 1e3:.0f} | {c['spread']:.0%} | "
+                         f"{c['gflops_median']:.0f} | {c['gflops_best'] / best_gemm:.0%} | {speedup} |")
+    lines += ["", "fp32 GEMM GFLOP/s in the same run (best / median): " + "; ".join(
+        f"{row['side']} px round: torch.mm {row['matmul_gflops']['mm']['best']:.0f} / "
+        f"{row['matmul_gflops']['mm']['median']:.0f}, 1x1 conv {row['matmul_gflops']['gemm_1x1']['best']:.0f} / "
+        f"{row['matmul_gflops']['gemm_1x1']['median']:.0f}" for row in results["step"]) + ".",
+        "`spread` is the interquartile range of the step times over their median; `speedup` is the median, over "
+        "interleaved rounds, of the textbook baseline's median step time over d2lstyle's.", ""]
+    if results.get("quality"):
+        lines += ["## 2. Time to the d2l recipe's final loss", "",
+                  "Target: the total loss the d2l recipe (Adam, lr 0.3 x0.8 every 50 steps) reaches after its "
+                  "500 steps at the same size; the time is wall time until a loss at full size is at or below "
+                  "it (coarse scales do not count). The textbook column extrapolates the baseline's median "
+                  "step time to 500 steps.", "",
+                  "| size | method | target loss | seconds to target | evaluations | final loss (evals) | vs d2l recipe in d2lstyle | vs textbook d2l |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for q in results["quality"]:
+            for name, r in q["runs"].items():
+                lines.append(f"| {q['side']} px | {name} | {q['target_loss']:.5g} | {r['seconds_to_target']:.1f} | "
+                             f"{r['evaluations_to_target']} | {r['final_loss']:.5g} ({r['evaluations']}) | "
+                             f"{r['speedup_vs_d2l']:.2f}x | {r['speedup_vs_textbook']:.2f}x |")
+            lines.append(f"| {q['side']} px | textbook d2l, 500 steps (extrapolated) | | "
+                         f"{q['textbook_500_steps_s']:.0f} | 500 | | | 1.00x |")
+        lines += ["", "![loss against wall time](loss_vs_time.png)", ""]
+    if results.get("memory"):
+        lines += ["## 3. Peak memory (CPU, one fresh process each)", "",
+                  "`peak` is the process's maximum resident set (ru_maxrss), including Python, torch and the "
+                  "VGG-19 weights; `run` is the peak minus the resident memory just before the run; "
+                  "`estimate` is `d2lstyle.transfer.estimate_memory_bytes`, which `stylise` checks against "
+                  "the free memory before it starts.", "",
+                  "| size | run | evaluations | peak MiB | run MiB | estimate MiB |", "|---|---|---|---|---|---|"]
+        for m in results["memory"]:
+            what = m["recipe"] if m["optimizer"] == "adam" else (
+                f"{m['recipe']}, L-BFGS history {m['lbfgs_history']}, scales {tuple(m['scales'])}")
+            lines.append(f"| {m['side']} px {m['shape'][0]}x{m['shape'][1]} | {what} | {m['evaluations']} | "
+                         f"{m['peak'] / 2**20:.0f} | {m['increase'] / 2**20:.0f} | {m['estimate'] / 2**20:.0f} |")
+        lines.append("")
+    lines += ["## Goals (2-core CPU)", ""] + [f"- {line}" for line in results["goals"]] + [""]
+    path.write_text("\n".join(lines))
+
+
+def goals(results):
+    lines = []
+    row = next((r for r in results["step"] if r["side"] == 256), None)
+    if row:
+        best_gemm = max(v["best"] for v in row["matmul_gflops"].values())
+        mm_best = row["matmul_gflops"]["mm"]["best"]
+        ours = row["contenders"]["d2lstyle"]
+        lines.append(f"per step at 256 px: {row['speedup']:.2f}x the textbook baseline (goal >= 1.6x: "
+                     f"{'met' if row['speedup'] >= 1.6 else 'NOT met'})")
+        lines.append(f"GFLOP/s at 256 px (best step): {ours['gflops_best']:.0f} = {ours['gflops_best'] / best_gemm:.0%} "
+                     f"of the best fp32 GEMM ({best_gemm:.0f}), {ours['gflops_best'] / mm_best:.0%} of torch.mm "
+                     f"({mm_best:.0f}) (goal >= 75%: {'met' if ours['gflops_best'] >= 0.75 * best_gemm else 'NOT met'} "
+                     "against the best GEMM)")
+    for q in results.get("quality", []):
+        r = q["runs"]["coarse to fine (default recipe)"]
+        lines.append(f"time to the d2l loss at {q['side']} px with the default recipe: {r['speedup_vs_d2l']:.2f}x "
+                     f"the d2l recipe run by d2lstyle, {r['speedup_vs_textbook']:.2f}x the textbook d2l code "
+                     f"(goal >= 3x: {'met' if r['speedup_vs_d2l'] >= 3 else 'NOT met'} against the stricter first)")
+        if q["side"] == 512:
+            lines.append(f"512 px result with the default recipe: {r['total_seconds']:.0f} s for all "
+                         f"{r['evaluations']} evaluations, final loss {r['final_loss']:.5g} <= target "
+                         f"{q['target_loss']:.5g}: {'yes' if r['final_loss'] <= q['target_loss'] else 'NO'} "
+                         f"(goal <= 300 s: {'met' if r['total_seconds'] <= 300 else 'NOT met'})")
+    return lines
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quality = results["quality"]
+    fig, axes = plt.subplots(1, len(quality), figsize=(6 * len(quality), 4.5), squeeze=False)
+    for ax, q in zip(axes[0], quality):
+        for name, r in q["runs"].items():
+            h = r["history"]
+            full = [(s, t) for s, t, c in zip(h["seconds"], h["total"], h["scale"]) if c == 1.0]
+            line, = ax.plot([s for s, _ in full], [t for _, t in full], label=name)
+            coarse = [(s, t) for s, t, c in zip(h["seconds"], h["total"], h["scale"]) if c < 1.0]
+            if coarse:
+                ax.plot([s for s, _ in coarse], [t for _, t in coarse], ":", color=line.get_color(),
+                        label=f"{name}: coarse scale (smaller image, not comparable)")
+        ax.axhline(q["target_loss"], color="grey", linestyle="--", label="d2l recipe's final loss")
+        ax.set_yscale("log")
+        ax.set_xlabel("wall time (s)")
+        ax.set_ylabel("total loss (d2l objective)")
+        ax.set_title(f"{q['side']} px: loss against wall time")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{results['machine_short']}; random VGG-19 weights", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="per-step cost at 128 and 256 px only; writes nothing")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per size")
+    parser.add_argument("--out", default=str(HERE), help="where the full run writes its report")
+    parser.add_argument("--parts", default="step,quality,memory", help="comma-separated subset to run")
+    args = parser.parse_args(argv)
+    device = d2lstyle.pick_device(args.device)
+    torch.manual_seed(0)
+    started, load_before = time.perf_counter(), load_average()
+    machine = machine_description(device)
+    say(f"machine: {machine}")
+    say("weights: random (seeded): timings do not depend on the weights; time to quality does")
+    vgg = d2lstyle.load_vgg19("random").to(device)
+    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
+    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    parts = set(args.parts.split(","))
+    results = {"machine": machine, "machine_short": f"{d2lstyle.__name__} on {args.device}, {_short(machine)}",
+               "cores": __import__("os").cpu_count(), "device": str(device), "date": time.strftime("%Y-%m-%d %H:%M"),
+               "step": [], "quality": [], "memory": []}
+
+    sides = (128, 256) if args.quick else (128, 256, 512)
+    say("1. cost per step (d2l's objective, Adam), interleaved with the textbook baseline")
+    for side in sides:
+        rounds = args.rounds or (5 if side < 512 else 4)
+        steps = 3 if side < 512 else 2
+        row = bench_step(side, vgg, content, style, device, rounds, steps, variants=not args.quick or side == 256)
+        results["step"].append(row)
+        print_step_row(row)
+    textbook = {row["side"]: row["contenders"]["textbook"]["median_s"] for row in results["step"]}
+
+    if not args.quick and "quality" in parts:
+        say("2. time to the d2l recipe's final loss")
+        for side in (256, 512):
+            results["quality"].append(bench_quality(side, vgg, content, style, device, textbook[side]))
+    if not args.quick and "memory" in parts and device.type == "cpu":
+        say("3. peak memory, each in a fresh process")
+        results["memory"] = bench_memory((512, 1024), lbfgs_steps=d2lstyle.get_recipe("default").lbfgs_history + 5)
+
+    results["load_before"], results["load_after"] = load_before, load_average()
+    results["wall_minutes"] = (time.perf_counter() - started) / 60
+    results["goals"] = goals(results)
+    say("goals:")
+    for line in results["goals"]:
+        say(f"  {line}")
+    say(f"load average before/after: {results['load_before']:.1f} / {results['load_after']:.1f}; "
+        f"{results['wall_minutes']:.1f} minutes")
+    if not args.quick:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(results, indent=1))
+        write_report(results, out / "results.md")
+        if results["quality"]:
+            plot(results, out / "loss_vs_time.png")
+        say(f"wrote {out / 'results.md'}")
+    row = next(r for r in results["step"] if r["side"] == 256)
+    say(f"speedup_vs_baseline_256: {row['speedup']:.2f}")
+
+
+def _short(machine):
+    return machine.split(";")[0].replace("CPU ", "")
+
+
+if __name__ == "__main__":
+    main()
