@@ -4,9 +4,13 @@
 #   make lab        open the notebook series in JupyterLab
 #   make test       run every test (package, doctests, notebooks) offline
 #   make demo       stylise the bundled images into outputs/demo.png
+#   make bench      speed and convergence benchmarks (~25 min on 2 cores;
+#                   writes benchmarks/results.md); not part of make test
+#   make bench-quick  per-step speed only (a few minutes; writes nothing)
 #
 # WEIGHTS=imagenet|random|PATH chooses VGG-19's weights for lab and demo
-# (imagenet downloads 548 MB once); QUICK=1 turns on quick mode.
+# (imagenet downloads 548 MB once); QUICK=1 turns on quick mode;
+# BENCH_DEVICE=cuda runs the benchmarks on a GPU.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,8 +21,9 @@ QUICK ?= 0
 CONTENT ?= images/content/rainier.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
+BENCH_DEVICE ?= cpu
 
-.PHONY: lab test demo setup clean
+.PHONY: lab test demo setup clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +41,12 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/d2lstyle $(CONTENT) $(STYLE) -o $(OUTPUT) --weights $(WEIGHTS) $(if $(filter 1,$(QUICK)),--quick,)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -70,7 +70,7 @@ def main():
         "side": args.side, "shape": list(content_shape), "recipe": "textbook" if args.baseline else recipe.name,
         "optimizer": "adam" if args.baseline else recipe.optimizer,
         "lbfgs_history": recipe.lbfgs_history if recipe.optimizer == "lbfgs" and not args.baseline else None,
-        "scales": list(recipe.scales), "evaluations": evaluations, "rss_before": before, "peak": peak,
+        "scales": [1.0] if args.baseline else list(recipe.scales), "evaluations": evaluations, "rss_before": before, "peak": peak,
         "increase": peak - before, "estimate": estimate, "torch_threads": torch.get_num_threads(),
     }))
 

@@ -39,7 +39,7 @@ from . import images, losses
 from .errors import CheckpointError, MemoryEstimateError, RecipeError
 from .recipes import Recipe, get_recipe
 from .settings import available_memory_bytes, pick_device
-from .vgg import FeatureExtractor, LAYER_NAMES, layer_index, make_vgg19_features
+from .vgg import FeatureExtractor, layer_index, layer_table, make_vgg19_features
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -194,26 +194,51 @@ def _scaled(shape, scale):
 
 
 def estimate_memory_bytes(shape, recipe):
-    """A rough upper estimate of the memory one optimisation step needs.
+    """A safe upper estimate of the memory one optimisation run needs, in bytes.
 
-    Autograd keeps about two tensors per layer up to the deepest one used
-    (a conv's input, a ReLU's output, a pooling's input and indices), 4 bytes
-    per float; the optimiser keeps a few copies of the image (Adam: 2, L-BFGS:
-    2 per remembered step).
+    Counted in 4-byte floats from the layer shapes, up to the deepest layer
+    the recipe reads:
+
+    - every convolution's output (autograd keeps it for the backward pass:
+      the in-place ReLU's result is also the next layer's input);
+    - every pooling's output and, for max pooling, its int64 indices;
+    - two more copies of each requested feature (an out-of-place ReLU or the
+      Gram matrix's reshaped copy, and the loss's difference);
+    - three gradients the size of the largest layer during the backward pass;
+    - two copies of the convolution weights (the layouts oneDNN and cuDNN
+      reorder them into);
+    - the optimiser's copies of the image (Adam: 6, L-BFGS: 2 per remembered
+      step and 4 more).
+
+    The sum times 1.25, plus 128 MiB of work space, bounds the peak measured by
+    ``make bench`` from 256 to 1024 px (see benchmarks/README.md).
+
+    >>> recipe = get_recipe("d2l")
+    >>> round(estimate_memory_bytes((341, 512), recipe) / 2**20)
+    957
     """
     height, width = shape
-    deepest = max(layer_index(name) for name in recipe.layers())
-    activations, scale = 0, 1
+    requested = set(recipe.layers())
+    deepest = max(layer_index(name) for name in requested)
+    floats = largest = weights = 0
     channels = 3
-    for name in LAYER_NAMES[: deepest + 1]:
-        if name.startswith("pool"):
-            scale *= 2
-        else:
-            channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(name[4])]
-        activations += channels * math.ceil(height / scale) * math.ceil(width / scale)
-    image = 3 * height * width
+    for row in layer_table()[: deepest + 1]:
+        if row["kind"] == "MaxPool2d":
+            height, width = height // 2, width // 2
+        size = row["channels"] * height * width
+        if row["kind"] == "Conv2d":
+            floats += size
+            weights += (channels * 9 + 1) * row["channels"]
+            channels = row["channels"]
+        elif row["kind"] == "MaxPool2d":
+            floats += size * (1 if recipe.pooling == "avg" else 3)  # int64 indices: 2 floats each
+        if row["name"] in requested:
+            floats += 2 * size
+        largest = max(largest, size)
+    image = 3 * shape[0] * shape[1]
     copies = 2 * recipe.lbfgs_history + 4 if recipe.optimizer == "lbfgs" else 6
-    return 4 * (3 * activations + copies * image)
+    floats += 3 * largest + 2 * weights + copies * image
+    return int(4 * floats * 1.25) + 128 * 2**20
 
 
 def check_memory(shape, recipe, device):
