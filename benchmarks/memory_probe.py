@@ -3,17 +3,21 @@
     python benchmarks/memory_probe.py --side 512 --recipe default --steps 30
     python benchmarks/memory_probe.py --side 512 --baseline --steps 3
 
-Prints one JSON line: the process's resident memory just before the run, its
-peak (``ru_maxrss``) after it, and d2lstyle's own estimate
+Prints one JSON line: the process's resident memory just before the run
+(after handing freed heap back to the system), the highest resident memory
+seen during the run (sampled every 2 ms by a thread), the process's peak
+(``ru_maxrss``), and d2lstyle's own estimate
 (:func:`d2lstyle.transfer.estimate_memory_bytes`). A fresh process per
-measurement, because ``ru_maxrss`` only ever grows and torch keeps freed
-memory in its allocator.
+measurement, because ``ru_maxrss`` only ever grows and freed memory is not
+always returned to the system.
 """
 
 import argparse
+import ctypes
 import json
 import resource
 import sys
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +40,32 @@ def peak_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
+class PeakSampler(threading.Thread):
+    """Samples the resident memory until stopped; ``peak`` is the highest seen."""
+
+    def __init__(self, interval=0.002):
+        super().__init__(daemon=True)
+        self.interval, self.peak, self.done = interval, rss_bytes(), threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.peak = max(self.peak, rss_bytes())
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.peak = max(self.peak, rss_bytes())
+        return self.peak
+
+
+def trim_heap():
+    """Give freed heap memory back to the system (glibc), so that the baseline is honest."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--side", type=int, required=True)
@@ -53,25 +83,30 @@ def main():
     vgg = d2lstyle.load_vgg19("random")
     content_shape, style_shape = transfer.working_shapes(recipe, content, style)
     estimate = transfer.estimate_memory_bytes(content_shape, recipe)
+    trim_heap()
     if args.baseline:
         content_x = d2lstyle.preprocess(content, content_shape)
         style_x = d2lstyle.preprocess(style, style_shape)
         before = rss_bytes()
+        sampler = PeakSampler()
+        sampler.start()
         baseline = TextbookBaseline(vgg, content_x, style_x)
         for _ in range(args.steps):
             baseline.step()
         evaluations = args.steps
     else:
         before = rss_bytes()
+        sampler = PeakSampler()
+        sampler.start()
         result = d2lstyle.stylise(content, style, recipe, vgg, device="cpu", progress=False)
         evaluations = len(result.history["step"])
-    peak = peak_bytes()
+    run_peak = sampler.stop()
     print(json.dumps({
         "side": args.side, "shape": list(content_shape), "recipe": "textbook" if args.baseline else recipe.name,
         "optimizer": "adam" if args.baseline else recipe.optimizer,
         "lbfgs_history": recipe.lbfgs_history if recipe.optimizer == "lbfgs" and not args.baseline else None,
-        "scales": [1.0] if args.baseline else list(recipe.scales), "evaluations": evaluations, "rss_before": before, "peak": peak,
-        "increase": peak - before, "estimate": estimate, "torch_threads": torch.get_num_threads(),
+        "scales": [1.0] if args.baseline else list(recipe.scales), "evaluations": evaluations, "rss_before": before, "peak": run_peak,
+        "ru_maxrss": peak_bytes(), "increase": run_peak - before, "estimate": estimate, "torch_threads": torch.get_num_threads(),
     }))
 
 

@@ -33,13 +33,13 @@ DEFAULT_VARIANTS = ("full-h5,full-h10,full-h20,full-h50,full-h10-plain,full-h20-
 def variant(default, name):
     """A recipe from a name such as ``c2f-0.5-h20-s120`` or ``full-h10-plain``.
 
-    ``full``: L-BFGS at full size only (up to 400 evaluations); ``c2f-A-B``:
+    ``full``: L-BFGS at full size only (up to 200 evaluations); ``c2f-A-B``:
     coarse to fine through scales A, B, 1.0; ``hN``: L-BFGS history N;
     ``sN``: N evaluations in all, shared equally by the scales (as the
     ``default`` recipe does); ``plain``: no line search, fixed step lr 1.
     """
     parts = name.split("-")
-    changes = {"scales": (1.0,), "steps": 400}
+    changes = {"scales": (1.0,), "steps": 200}
     if parts[0] == "c2f":
         scales = []
         while parts[1][0].isdigit():
