@@ -1,6 +1,6 @@
 """Peak memory of one run, measured in a fresh process (run by bench.py).
 
-    python benchmarks/memory_probe.py --side 512 --recipe default --steps 30
+    python benchmarks/memory_probe.py --side 512 --recipe default --steps 14 --lbfgs-history 10
     python benchmarks/memory_probe.py --side 512 --baseline --steps 3
 
 Prints one JSON line: the process's resident memory just before the run
@@ -72,6 +72,8 @@ def main():
     parser.add_argument("--recipe", default="default")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--single-scale", action="store_true", help="optimise at full size only")
+    parser.add_argument("--lbfgs-history", type=int, default=None,
+                        help="use L-BFGS (strong Wolfe, lr 1) with this history instead of the recipe's optimiser")
     parser.add_argument("--baseline", action="store_true", help="the textbook baseline instead of d2lstyle")
     args = parser.parse_args()
 
@@ -80,6 +82,9 @@ def main():
     recipe = d2lstyle.get_recipe(args.recipe).replace(image_size=args.side, steps=args.steps)
     if args.single_scale:
         recipe = recipe.replace(scales=(1.0,))
+    if args.lbfgs_history is not None:
+        recipe = recipe.replace(optimizer="lbfgs", lr=1.0, lr_decay_every=0, line_search="strong_wolfe",
+                                lbfgs_history=args.lbfgs_history)
     vgg = d2lstyle.load_vgg19("random")
     content_shape, style_shape = transfer.working_shapes(recipe, content, style)
     estimate = transfer.estimate_memory_bytes(content_shape, recipe)

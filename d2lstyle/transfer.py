@@ -252,7 +252,7 @@ def check_memory(shape, recipe, device):
         raise MemoryEstimateError(
             f"an image of {shape[0]}x{shape[1]} pixels needs about {needed / 2**30:.1f} GiB, but only "
             f"{available / 2**30:.1f} GiB is free on {device}; use a smaller size (--size {max(fitting, 16)} "
-            "or less), or the coarse-to-fine default recipe, which needs memory only for the last scale"
+            "or less)"
         )
     return needed
 
