@@ -211,7 +211,7 @@ def estimate_memory_bytes(shape, recipe):
       step and 4 more).
 
     The sum times 1.25, plus 256 MiB of work space (oneDNN's kernels and
-    caches, the allocator), is 1.2 to 1.6 times the peak measured by
+    caches, the allocator), is 1.3 to 1.7 times the peak measured by
     ``make bench`` from 256 to 1024 px (see benchmarks/README.md).
 
     >>> recipe = get_recipe("d2l")
