@@ -88,7 +88,7 @@ def test_default_recipe_keeps_d2ls_objective():
 
 
 def test_memory_estimate_grows_with_size_and_history():
-    recipe = recipes.get_recipe("default")
+    recipe = recipes.get_recipe("default").replace(optimizer="lbfgs", lr=1.0, lbfgs_history=20)
     small = transfer.estimate_memory_bytes((256, 256), recipe)
     large = transfer.estimate_memory_bytes((512, 512), recipe)
     assert 2 * small < large < 4 * small  # activations grow 4x; the work space does not
