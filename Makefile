@@ -5,9 +5,13 @@
 #   make test       run every test (package, doctests, notebooks) offline
 #   make demo       stylise the bundled images into outputs/demo.png
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
+#   make bench      speed and convergence benchmarks (~25 min on 2 cores;
+#                   writes benchmarks/results.md); not part of make test
+#   make bench-quick  per-step speed only (a few minutes; writes nothing)
 #
 # WEIGHTS=imagenet|random|PATH chooses VGG-19's weights for lab and demo
-# (imagenet downloads 548 MB once); QUICK=1 turns on quick mode.
+# (imagenet downloads 548 MB once); QUICK=1 turns on quick mode;
+# BENCH_DEVICE=cuda runs the benchmarks on a GPU.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,11 +23,12 @@ CONTENT ?= images/content/rainier.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
 DIR ?= notebooks
+BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +64,12 @@ demo: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python tools/make_exercises.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -39,7 +39,7 @@ from . import images, losses
 from .errors import CheckpointError, ImageError, MemoryEstimateError, RecipeError
 from .recipes import Recipe, get_recipe
 from .settings import available_memory_bytes, pick_device
-from .vgg import FeatureExtractor, LAYER_NAMES, layer_index
+from .vgg import FeatureExtractor, layer_index, layer_table
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -202,26 +202,52 @@ def _at_least(shape, min_side):
 
 
 def estimate_memory_bytes(shape, recipe):
-    """A rough upper estimate of the memory one optimisation step needs.
+    """A safe upper estimate of the memory one optimisation run needs, in bytes.
 
-    Autograd keeps about two tensors per layer up to the deepest one used
-    (a conv's input, a ReLU's output, a pooling's input and indices), 4 bytes
-    per float; the optimiser keeps a few copies of the image (Adam: 2, L-BFGS:
-    2 per remembered step).
+    Counted in 4-byte floats from the layer shapes, up to the deepest layer
+    the recipe reads:
+
+    - every convolution's output (autograd keeps it for the backward pass:
+      the in-place ReLU's result is also the next layer's input);
+    - every pooling's output and, for max pooling, its int64 indices;
+    - two more copies of each requested feature (an out-of-place ReLU or the
+      Gram matrix's reshaped copy, and the loss's difference);
+    - three gradients the size of the largest layer during the backward pass;
+    - two copies of the convolution weights (the layouts oneDNN and cuDNN
+      reorder them into);
+    - the optimiser's copies of the image (Adam: 6, L-BFGS: 2 per remembered
+      step and 4 more).
+
+    The sum times 1.25, plus 256 MiB of work space (oneDNN's kernels and
+    caches, the allocator), is 1.3 to 1.7 times the peak measured by
+    ``make bench`` from 256 to 1024 px (see benchmarks/README.md).
+
+    >>> recipe = get_recipe("d2l")
+    >>> round(estimate_memory_bytes((341, 512), recipe) / 2**20)
+    1085
     """
     height, width = shape
-    deepest = max(layer_index(name) for name in recipe.layers())
-    activations, scale = 0, 1
+    requested = set(recipe.layers())
+    deepest = max(layer_index(name) for name in requested)
+    floats = largest = weights = 0
     channels = 3
-    for name in LAYER_NAMES[: deepest + 1]:
-        if name.startswith("pool"):
-            scale *= 2
-        else:
-            channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(name[4])]
-        activations += channels * math.ceil(height / scale) * math.ceil(width / scale)
-    image = 3 * height * width
+    for row in layer_table()[: deepest + 1]:
+        if row["kind"] == "MaxPool2d":
+            height, width = height // 2, width // 2
+        size = row["channels"] * height * width
+        if row["kind"] == "Conv2d":
+            floats += size
+            weights += (channels * 9 + 1) * row["channels"]
+            channels = row["channels"]
+        elif row["kind"] == "MaxPool2d":
+            floats += size * (1 if recipe.pooling == "avg" else 3)  # int64 indices: 2 floats each
+        if row["name"] in requested:
+            floats += 2 * size
+        largest = max(largest, size)
+    image = 3 * shape[0] * shape[1]
     copies = 2 * recipe.lbfgs_history + 4 if recipe.optimizer == "lbfgs" else 6
-    return 4 * (3 * activations + copies * image)
+    floats += 3 * largest + 2 * weights + copies * image
+    return int(4 * floats * 1.25) + 256 * 2**20
 
 
 def check_memory(shape, recipe, device):
@@ -234,7 +260,7 @@ def check_memory(shape, recipe, device):
         raise MemoryEstimateError(
             f"an image of {shape[0]}x{shape[1]} pixels needs about {needed / 2**30:.1f} GiB, but only "
             f"{available / 2**30:.1f} GiB is free on {device}; use a smaller size (--size {max(fitting, 16)} "
-            "or less), or the coarse-to-fine default recipe, which needs memory only for the last scale"
+            "or less)"
         )
     return needed
 
@@ -267,6 +293,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if recipe.style_layers and style_img is None:
         raise RecipeError("the recipe has style layers but no style image was given")
     device = pick_device(device) if not isinstance(device, torch.device) else device
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
     vgg = with_pooling(vgg, recipe.pooling).to(device)
     extractor = FeatureExtractor(vgg, recipe.layers())
     for role, img in (("content", content_img), ("style", style_img)):
@@ -355,7 +383,7 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
             with torch.no_grad():
                 param.clamp_(0, 1)
         optimizer.zero_grad(set_to_none=True)
-        features = extractor(as_normalized(param, recipe.space))
+        features = extractor(fast_layout(as_normalized(param, recipe.space)))
         terms = loss_terms(param, features, targets, recipe)
         total = terms["total"]
         if not torch.isfinite(total):
@@ -570,3 +598,27 @@ def make_closure(synthesized, optimizer, loss_fn):
         return loss
 
     return closure
+
+
+# --- performance (issue #5; measurements in benchmarks/README.md) -----------
+
+# Devices whose convolutions run faster on images stored channels-last
+# (N, H, W, C in memory): oneDNN on CPUs, cuDNN on GPUs.
+CHANNELS_LAST_DEVICES = ("cpu", "cuda")
+
+
+def fast_layout(x):
+    """``x`` with the memory layout its device's convolutions prefer.
+
+    Same values, same shape; only the order in memory changes (channels
+    last on a CPU or a GPU), which lets oneDNN and cuDNN skip converting
+    every layer's input and output. The copy is of the 3-channel image only.
+
+    >>> x = torch.randn(1, 3, 4, 5)
+    >>> y = fast_layout(x)
+    >>> torch.equal(x, y), y.is_contiguous(memory_format=torch.channels_last)
+    (True, True)
+    """
+    if x.device.type in CHANNELS_LAST_DEVICES:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x

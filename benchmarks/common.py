@@ -1,0 +1,204 @@
+"""Shared pieces of the benchmarks: the textbook baseline, FLOP counts, the
+matrix-multiply yardstick, timing helpers and a description of the machine.
+
+Nothing here is imported by d2lstyle; it only measures it.
+"""
+
+import copy
+import os
+import platform
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import d2lstyle
+from d2lstyle import vgg as vgg_module
+
+# The bundled pair every benchmark uses.
+CONTENT = "rainier"
+STYLE = "starry_night"
+
+
+# --- the machine -------------------------------------------------------------
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_description(device):
+    """One line naming the machine, the device and the software versions."""
+    import torchvision
+
+    cores = os.cpu_count()
+    parts = [f"CPU {cpu_name()} ({cores} logical cores visible, torch threads {torch.get_num_threads()})"]
+    if device.type == "cuda":
+        parts.append(f"GPU {torch.cuda.get_device_name(device)}")
+    parts.append(f"Python {platform.python_version()}, torch {torch.__version__}, torchvision "
+                 f"{torchvision.__version__}, d2lstyle {d2lstyle.__version__}")
+    return "; ".join(parts)
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# --- FLOPs counted from the layer shapes ------------------------------------
+
+def conv_shapes(shape, deepest):
+    """(C_in, C_out, H, W) of every convolution VGG-19 runs up to layer ``deepest``
+    for an input of ``shape`` = (height, width); H, W are the conv's output size
+    (padding 1 keeps the size; each 2x2 pooling floors it to half)."""
+    height, width = shape
+    channels, convs = 3, []
+    for name, row in zip(vgg_module.LAYER_NAMES[: vgg_module.layer_index(deepest) + 1], vgg_module.layer_table()):
+        if name.startswith("conv"):
+            convs.append((channels, row["channels"], height, width))
+            channels = row["channels"]
+        elif name.startswith("pool"):
+            height, width = height // 2, width // 2
+    return convs
+
+
+def step_flops(shape, deepest):
+    """FLOPs of one step's convolutions: forward plus the gradient with respect
+    to their inputs (2 * C_in * C_out * 9 * H * W each), the work every step
+    must do. Pooling, ReLU, the Gram matrices and the losses are left out, so
+    the GFLOP/s figures are, if anything, low."""
+    forward = sum(2 * c_in * c_out * 9 * h * w for c_in, c_out, h, w in conv_shapes(shape, deepest))
+    return 2 * forward
+
+
+# --- the yardstick: fp32 matrix multiply on the same machine, same run -------
+
+def _best_seconds(fn, device, repeats):
+    fn()
+    synchronize(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def matmul_gflops(device, n=2048, repeats=5):
+    """fp32 matrix-multiply GFLOP/s, measured two ways: torch.mm (MKL's sgemm
+    on CPU, cuBLAS on a GPU) and the same n x n x n product as a 1x1
+    convolution, which PyTorch hands to oneDNN on a CPU (cuDNN on a GPU).
+
+    On the AMD CPUs this was measured on, MKL's sgemm reaches about half of
+    what oneDNN's GEMM does, so the larger of the two is the honest yardstick.
+    Returns {"mm": [GFLOP/s per repeat], "gemm_1x1": [...]}.
+    """
+    flops = 2 * n**3
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    out = torch.empty(n, n, device=device)
+    image = torch.randn(1, n, n, 1, device=device).contiguous(memory_format=torch.channels_last)
+    weight = torch.randn(n, n, 1, 1, device=device).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        mm = _best_seconds(lambda: torch.mm(a, b, out=out), device, repeats)
+        gemm = _best_seconds(lambda: F.conv2d(image, weight), device, repeats)
+    return {"mm": [flops / t / 1e9 for t in mm], "gemm_1x1": [flops / t / 1e9 for t in gemm]}
+
+
+# --- the textbook baseline ----------------------------------------------------
+
+class TextbookBaseline:
+    """One optimisation step written the way the popular tutorials write it.
+
+    - VGG-19's weights are left trainable (``requires_grad=True``), so every
+      backward pass also computes, and accumulates, a gradient for every
+      weight, which nobody uses;
+    - the network is an ``nn.Sequential`` cut after the deepest layer the loss
+      reads (torchvision index 28, conv5_1), run layer by layer, keeping the
+      outputs at d2l's indices by reference (so, with the in-place ReLUs,
+      what it compares is what the d2l preset describes);
+    - the targets are computed once, outside ``torch.no_grad()``, as in d2l;
+    - Adam with d2l's learning rate; the loss is d2l's (content 1, style 1e4,
+      TV 10, Gram matrix divided by C*H*W, mean squared errors).
+
+    The features of the synthesised image are recomputed by the whole stack
+    at every step, as they must be. Only the image and the VGG weights are
+    taken from d2lstyle, so both sides compute the same loss on the same
+    pixels with the same numbers.
+    """
+
+    STYLE_INDICES = (0, 5, 10, 19, 28)
+    CONTENT_INDICES = (25,)
+
+    def __init__(self, frozen_vgg, content_x, style_x, lr=0.3):
+        pretrained = copy.deepcopy(frozen_vgg)
+        pretrained.requires_grad_(True)  # what torchvision hands out by default
+        deepest = max(self.STYLE_INDICES + self.CONTENT_INDICES)
+        self.net = nn.Sequential(*[pretrained[i] for i in range(deepest + 1)])
+        self.contents_y, _ = self.extract(content_x)
+        _, styles_y = self.extract(style_x)
+        self.grams_y = [self.gram(y) for y in styles_y]
+        self.x = nn.Parameter(content_x.clone())
+        self.trainer = torch.optim.Adam([self.x], lr=lr)
+
+    def extract(self, x):
+        contents, styles = [], []
+        for i, layer in enumerate(self.net):
+            x = layer(x)
+            if i in self.STYLE_INDICES:
+                styles.append(x)
+            if i in self.CONTENT_INDICES:
+                contents.append(x)
+        return contents, styles
+
+    @staticmethod
+    def gram(x):
+        channels = x.shape[1]
+        features = x.reshape(channels, -1)
+        return features @ features.T / x.numel()
+
+    def loss(self):
+        contents, styles = self.extract(self.x)
+        content = sum(torch.square(y_hat - y.detach()).mean() for y_hat, y in zip(contents, self.contents_y))
+        style = sum(torch.square(self.gram(y_hat) - g.detach()).mean() for y_hat, g in zip(styles, self.grams_y))
+        x = self.x
+        tv = 0.5 * ((x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean())
+        return 1.0 * content + 1e4 * style + 10.0 * tv
+
+    def step(self):
+        """One Adam step; returns the loss before it, as a float."""
+        self.trainer.zero_grad()
+        loss = self.loss()
+        loss.backward()
+        self.trainer.step()
+        return float(loss.detach())
+
+
+# --- small statistics ----------------------------------------------------------
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values):
+    """Relative spread of timings: (75th - 25th percentile) / median."""
+    if len(values) < 4:
+        return (max(values) - min(values)) / median(values) if values else float("nan")
+    q = statistics.quantiles(values, n=4)
+    return (q[2] - q[0]) / median(values)
