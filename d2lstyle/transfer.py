@@ -42,6 +42,8 @@ from .settings import available_memory_bytes, pick_device
 from .vgg import FeatureExtractor, layer_index, layer_table
 
 LOSS_TERMS = ("content", "style", "tv", "total")
+# With precision="auto", the steps from this fraction of the run on are computed in float32.
+FULL_PRECISION_FROM = 0.9
 
 
 @dataclass
@@ -365,6 +367,7 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
     stopped, interrupted or diverged run returns.
     """
     param = synthesized.weight
+    network_dtype = fast_dtype(param.device) if recipe.precision == "auto" else None
     counter = {"done": first_step}
     if recipe.optimizer == "adam":
         optimizer = torch.optim.Adam([param], lr=recipe.lr, betas=recipe.betas, eps=recipe.eps)
@@ -383,7 +386,10 @@ def _optimise(synthesized, extractor, targets, recipe, first_step, last_step, sc
             with torch.no_grad():
                 param.clamp_(0, 1)
         optimizer.zero_grad(set_to_none=True)
-        features = extractor(fast_layout(as_normalized(param, recipe.space)))
+        # bfloat16 (where allowed and native) except for the last tenth of the steps,
+        # whose small updates need more precision than bfloat16's 8-bit mantissa.
+        dtype = network_dtype if counter["done"] < FULL_PRECISION_FROM * recipe.steps else None
+        features = network_features(extractor, fast_layout(as_normalized(param, recipe.space)), dtype)
         terms = loss_terms(param, features, targets, recipe)
         total = terms["total"]
         if not torch.isfinite(total):
@@ -622,3 +628,37 @@ def fast_layout(x):
     if x.device.type in CHANNELS_LAST_DEVICES:
         return x.contiguous(memory_format=torch.channels_last)
     return x
+
+
+def fast_dtype(device):
+    """``torch.bfloat16`` where ``device`` computes it natively (a CUDA GPU with
+    bf16, a CPU with AVX512-BF16 or AMX), else None: keep float32.
+
+    Elsewhere (most laptops, Apple's MPS) bfloat16 would be emulated and slower.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":
+        # (private helpers, so looked up with a fallback for other torch versions)
+        native = any(getattr(torch.cpu, check, lambda: False)()
+                     for check in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+        return torch.bfloat16 if native else None
+    return None
+
+
+def network_features(extractor, x, dtype=None):
+    """``extractor(x)``, run in ``dtype`` (autocast) when one is given; the
+    features come back in float32, so the losses and Gram matrices are
+    computed at full precision against the float32 targets.
+
+    >>> from d2lstyle.vgg import load_vgg19
+    >>> extract = FeatureExtractor(load_vgg19("random"), ["relu1_1"])
+    >>> network_features(extract, torch.randn(1, 3, 8, 8), torch.bfloat16)["relu1_1"].dtype
+    torch.float32
+    """
+    if dtype is None:
+        return extractor(x)
+    with torch.autocast(x.device.type, dtype=dtype):
+        features = extractor(x)
+    return {name: value.float() for name, value in features.items()}

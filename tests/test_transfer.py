@@ -237,3 +237,32 @@ def test_a_tiny_input_image_is_refused_clearly(style, random_vgg):
     tiny = Image.new("RGB", (12, 40), (10, 20, 30))
     with pytest.raises(ImageError, match="content image is only 12x40 pixels; layer conv5_1 needs at least 16"):
         run(tiny, style, small(), random_vgg)
+
+
+def test_precision_auto_runs_the_network_in_bfloat16_then_float32(content, style, random_vgg, monkeypatch):
+    monkeypatch.setattr(transfer, "fast_dtype", lambda device: torch.bfloat16)  # as on a CPU with AVX512-BF16
+    dtypes = []
+    real = transfer.network_features
+
+    def recording(extractor, x, dtype=None):
+        dtypes.append(dtype)
+        features = real(extractor, x, dtype)
+        assert all(value.dtype == torch.float32 for value in features.values())
+        return features
+
+    monkeypatch.setattr(transfer, "network_features", recording)
+    recipe = small(steps=10, precision="auto")
+    result = run(content, style, recipe, random_vgg)
+    assert dtypes == [torch.bfloat16] * 9 + [None]  # the last tenth in float32
+    full = run(content, style, recipe.replace(precision="float32"), random_vgg)
+    assert result.history["total"][0] == pytest.approx(full.history["total"][0], rel=0.02)
+
+
+def test_precision_float32_never_autocasts(content, style, random_vgg, monkeypatch):
+    assert transfer.fast_dtype("meta") is None  # only CPUs and CUDA GPUs can have native bfloat16
+    monkeypatch.setattr(transfer, "fast_dtype", lambda device: torch.bfloat16)
+    dtypes = []
+    real = transfer.network_features
+    monkeypatch.setattr(transfer, "network_features", lambda e, x, dtype=None: dtypes.append(dtype) or real(e, x, dtype))
+    run(content, style, small(steps=3), random_vgg)
+    assert dtypes == [None] * 3
