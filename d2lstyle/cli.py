@@ -93,13 +93,8 @@ def choose_recipe(args):
 
 def run(args):
     """Do the work for parsed arguments; returns the exit status."""
-    output = Path(args.output)
     protect = [args.content, args.style]
-    for path in protect:
-        if output.exists() and Path(path).exists() and output.samefile(path):
-            raise D2lStyleError(f"{output}: refusing to overwrite an input image; choose another output name")
-    if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-        raise D2lStyleError(f"{output}: unknown image extension {output.suffix!r}; use .png or .jpg")
+    output = images.check_output_path(args.output, protect)  # fail now, not after the run
     content_img = images.load_image(args.content)
     style_img = images.load_image(args.style)
     recipe = choose_recipe(args)

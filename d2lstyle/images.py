@@ -225,6 +225,27 @@ def postprocess(x):
     return Image.fromarray(torch.round(pixels * 255).to(torch.uint8).numpy())
 
 
+def check_output_path(path, protect=()):
+    """Raise :class:`~d2lstyle.errors.ImageError` unless ``path`` can take an
+    image: a known extension, not a folder, not one of the files in
+    ``protect`` (the inputs). Returns it as a Path. Checked before a long run,
+    so that a bad output name fails at once, not after minutes of work.
+
+    >>> check_output_path("out.png").name
+    'out.png'
+    """
+    path = Path(path)
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise ImageError(f"{path}: unknown image extension {path.suffix!r}; use .png or .jpg")
+    for protected in protect:
+        protected = Path(protected)
+        if path.resolve() == protected.resolve() or (path.exists() and protected.exists() and path.samefile(protected)):
+            raise ImageError(f"{path}: refusing to overwrite an input image; choose another output name")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'stylised.png'}")
+    return path
+
+
 def save_image(image, path, protect=()):
     """Write ``image`` (a PIL image or a normalised tensor) to ``path`` safely.
 
@@ -236,24 +257,15 @@ def save_image(image, path, protect=()):
 
     Returns the path written.
     """
-    path = Path(path)
+    path = check_output_path(path, protect)
     if isinstance(image, torch.Tensor):
         image = postprocess(image)
     extension = path.suffix.lower()
-    formats = Image.registered_extensions()
-    if extension not in formats:
-        raise ImageError(f"{path}: unknown image extension {extension!r}; use .png or .jpg")
-    for protected in protect:
-        protected = Path(protected)
-        if path.resolve() == protected.resolve() or (path.exists() and protected.exists() and path.samefile(protected)):
-            raise ImageError(f"{path}: refusing to overwrite an input image; choose another output name")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'stylised.png'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=extension, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            image.save(file, format=formats[extension])
+            image.save(file, format=Image.registered_extensions()[extension])
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

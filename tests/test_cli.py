@@ -90,6 +90,17 @@ def test_unknown_output_extension(pictures, tmp_path, capsys):
     assert status == 1 and "unknown image extension" in err
 
 
+def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, monkeypatch):
+    content, style = pictures
+    folder = tmp_path / "results.png"  # a folder, despite its name
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
+    status, err = run_main([content, style, "-o", folder, "--weights", "random"], capsys)
+    assert status == 1 and "is a folder" in err and "Traceback" not in err
+    assert (folder / "keep.txt").read_text() == "mine"
+
+
 def test_bad_options_are_usage_errors(pictures, tmp_path, capsys):
     content, style = pictures
     with pytest.raises(SystemExit) as exit_:
