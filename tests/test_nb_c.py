@@ -49,7 +49,8 @@ def test_make_closure_zeroes_gradients_and_returns_the_loss_tensor():
 
 
 def test_a_hand_written_adam_loop_reproduces_stylise(vgg, pictures):
-    # Notebook 06 claims stylise runs the loop it writes by hand; check it.
+    # Notebook 06 claims stylise runs the loop it writes by hand; check it. (With the same memory layout:
+    # another one rounds differently, and Adam's first steps amplify that to ~0.2 % here.)
     content_img, style_img = pictures
     recipe = d2lstyle.get_recipe("d2l").replace(image_size=(32, 32), steps=6, lr_decay_every=3)
     content_x = d2lstyle.preprocess(content_img, (32, 32))
@@ -64,7 +65,8 @@ def test_a_hand_written_adam_loop_reproduces_stylise(vgg, pictures):
             group["lr"] = transfer.decayed_learning_rate(step, recipe.lr, recipe.lr_decay_every,
                                                          recipe.lr_decay_factor)
         losses.append(transfer.training_step(
-            synthesized, optimizer, lambda x: transfer.loss_terms(x, extractor(x), targets, recipe)["total"]))
+            synthesized, optimizer,
+            lambda x: transfer.loss_terms(x, extractor(transfer.fast_layout(x)), targets, recipe)["total"]))
     result = d2lstyle.stylise(content_img, style_img, recipe, vgg, progress=False)
     assert result.history["total"] == pytest.approx(losses, rel=1e-5)
     assert torch.allclose(result.image, synthesized().detach(), atol=1e-5)
