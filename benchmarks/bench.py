@@ -297,9 +297,11 @@ def write_report(results, path):
                              f"({r['full_size_evaluations']:.0f}) ")
                 else:
                     reach = f"not reached | not within {r['evaluations']} "
+                reached = r["seconds_to_target"] == r["seconds_to_target"]  # NaN when not reached
+                speedups = (f"{r['speedup_vs_d2l']:.2f}x | {r['speedup_vs_textbook']:.2f}x" if reached
+                            else "n/a | n/a")
                 lines.append(f"| {q['side']} px | {name} | {q['target_loss']:.5g} | {reach}| "
-                             f"{r['final_loss']:.5g} ({r['evaluations']}) | {r['speedup_vs_d2l']:.2f}x | "
-                             f"{r['speedup_vs_textbook']:.2f}x |")
+                             f"{r['final_loss']:.5g} ({r['evaluations']}) | {speedups} |")
             lines.append(f"| {q['side']} px | textbook d2l, 500 steps (extrapolated) | | "
                          f"{q['textbook_500_steps_s']:.0f} | 500 (500) | | | 1.00x |")
         lines += ["", "![loss against wall time](loss_vs_time.png)", ""]
