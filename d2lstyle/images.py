@@ -246,6 +246,21 @@ def check_output_path(path, protect=()):
     return path
 
 
+def new_file_mode():
+    """The permission bits a file created with ``open(path, "w")`` gets: 0o666
+    less the process's umask (usually 0o644, readable by everyone).
+
+    ``tempfile.mkstemp``, used for atomic saves, creates files readable by their
+    owner only; saves restore the usual mode with this.
+
+    >>> oct(new_file_mode() & 0o600)  # the owner can always read and write it
+    '0o600'
+    """
+    umask = os.umask(0o022)  # reading the umask means setting it; put it back at once
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def save_image(image, path, protect=()):
     """Write ``image`` (a PIL image or a normalised tensor) to ``path`` safely.
 
@@ -268,6 +283,7 @@ def save_image(image, path, protect=()):
             image.save(file, format=Image.registered_extensions()[extension])
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, new_file_mode())  # mkstemp made it private; give it an ordinary file's mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -502,6 +502,7 @@ def save_checkpoint(path, image, history, recipe):
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(payload, file)
+        os.chmod(temporary, images.new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """Loading any image file, resizing without distortion, the ImageNet normalisation and safe saving."""
 
 import io
+import os
+import stat
 import struct
 import zlib
 
@@ -216,6 +218,19 @@ def test_save_creates_the_folder_and_leaves_no_temporary_files(tmp_path, gradien
     path = d2lstyle.save_image(gradient_image, tmp_path / "new" / "folder" / "out.png")
     assert Image.open(path).size == (40, 30)
     assert [p.name for p in path.parent.iterdir()] == ["out.png"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_saved_images_get_the_mode_the_umask_gives(tmp_path, gradient_image, umask, mode):
+    # The atomic save writes through mkstemp, which makes files private (0o600);
+    # a stylised image should be as readable as any file the user creates.
+    previous = os.umask(umask)
+    try:
+        path = d2lstyle.save_image(gradient_image, tmp_path / "out.png")
+        assert images.new_file_mode() == mode
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
 
 
 def test_save_accepts_a_tensor(tmp_path, gradient_image):
