@@ -228,8 +228,9 @@ def postprocess(x):
 def check_output_path(path, protect=()):
     """Raise :class:`~d2lstyle.errors.ImageError` unless ``path`` can take an
     image: a known extension, not a folder, not one of the files in
-    ``protect`` (the inputs). Returns it as a Path. Checked before a long run,
-    so that a bad output name fails at once, not after minutes of work.
+    ``protect`` (the inputs), in a folder that exists and is writable or can
+    be created. Returns it as a Path. Checked before a long run, so that a bad
+    output name fails at once, not after minutes of work.
 
     >>> check_output_path("out.png").name
     'out.png'
@@ -243,6 +244,14 @@ def check_output_path(path, protect=()):
             raise ImageError(f"{path}: refusing to overwrite an input image; choose another output name")
     if path.is_dir():
         raise ImageError(f"{path}: is a folder; give a file name such as {path / 'stylised.png'}")
+    folder = path.absolute().parent
+    while not folder.exists():  # the nearest folder that exists decides whether the rest can be made
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ImageError(f"{path}: cannot be written, because {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ImageError(f"{path}: cannot be written, because the folder {folder} is not writable; "
+                         f"choose another output folder")
     return path
 
 
@@ -276,8 +285,12 @@ def save_image(image, path, protect=()):
     if isinstance(image, torch.Tensor):
         image = postprocess(image)
     extension = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=extension, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=extension, dir=path.parent)
+    except OSError as error:
+        raise ImageError(f"{path}: cannot be written ({error.strerror or error}); choose another output "
+                         f"folder") from error
     try:
         with os.fdopen(handle, "wb") as file:
             image.save(file, format=Image.registered_extensions()[extension])
@@ -285,7 +298,10 @@ def save_image(image, path, protect=()):
             os.fsync(file.fileno())
         os.chmod(temporary, new_file_mode())  # mkstemp made it private; give it an ordinary file's mode
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk, a folder that went away, ...
+            raise ImageError(f"{path}: could not be written ({error.strerror or error}); "
+                             f"any file already there is unchanged") from error
         raise
     return path

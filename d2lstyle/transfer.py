@@ -490,7 +490,6 @@ def save_checkpoint(path, image, history, recipe):
     moments (or L-BFGS' memory) afresh from the saved image.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": "d2lstyle-checkpoint-1",
         "image": image.detach().to("cpu", torch.float32).clone(),  # normalised
@@ -498,14 +497,21 @@ def save_checkpoint(path, image, history, recipe):
         "recipe": recipe.name,
         "steps": recipe.steps,
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot write a checkpoint there ({error.strerror or error})") from error
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(payload, file)
         os.chmod(temporary, images.new_file_mode())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk, ...
+            raise CheckpointError(f"{path}: could not write the checkpoint ({error.strerror or error}); "
+                                  f"the previous one, if any, is unchanged") from error
         raise
     return path
 

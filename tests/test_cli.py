@@ -101,6 +101,14 @@ def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, 
     assert (folder / "keep.txt").read_text() == "mine"
 
 
+def test_an_output_under_a_file_is_refused_before_the_run(pictures, tmp_path, capsys, monkeypatch):
+    content, style = pictures
+    monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
+    status, err = run_main([content, style, "-o", content / "out.png", "--weights", "random"], capsys)
+    assert status == 1 and "is a file, not a folder" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_bad_options_are_usage_errors(pictures, tmp_path, capsys):
     content, style = pictures
     with pytest.raises(SystemExit) as exit_:

@@ -5,6 +5,7 @@ import os
 import stat
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,10 +265,42 @@ def test_failed_save_keeps_the_old_file(tmp_path, gradient_image, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ImageError, match="could not be written .*disk full.*unchanged"):
         d2lstyle.save_image(Image.new("RGB", (2, 2)), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_an_output_under_a_file_is_refused_clearly(tmp_path, gradient_image):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for target in (notes / "out.png", notes / "new" / "out.png"):
+        with pytest.raises(ImageError, match="notes.txt is a file, not a folder"):
+            images.check_output_path(target)
+        with pytest.raises(ImageError, match="is a file, not a folder"):
+            d2lstyle.save_image(gradient_image, target)
+    assert notes.read_text() == "mine"
+
+
+def test_an_output_in_a_read_only_folder_is_refused_clearly(tmp_path, monkeypatch):
+    # Simulated: as root (as in CI) every folder is writable, so a chmod would prove nothing.
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    monkeypatch.setattr(images.os, "access", lambda folder, mode: Path(folder) != read_only)
+    with pytest.raises(ImageError, match="read-only is not writable"):
+        images.check_output_path(read_only / "out.png")
+    with pytest.raises(ImageError, match="read-only is not writable"):  # nearest existing folder decides
+        images.check_output_path(read_only / "sub" / "out.png")
+    assert images.check_output_path(tmp_path / "sub" / "out.png") == tmp_path / "sub" / "out.png"
+
+
+def test_a_folder_that_cannot_be_created_is_an_image_error(tmp_path, gradient_image, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(ImageError, match="cannot be written .Permission denied"):
+        d2lstyle.save_image(gradient_image, tmp_path / "new" / "out.png")
 
 
 # --- the bundled images --------------------------------------------------------------

@@ -206,6 +206,26 @@ def test_resume_refuses_other_settings_and_bad_files(content, style, random_vgg,
         d2lstyle.load_checkpoint(tmp_path / "none.ckpt")
 
 
+def test_a_checkpoint_that_cannot_be_written_is_a_checkpoint_error(content, tmp_path, monkeypatch):
+    recipe = small(steps=4)
+    image = d2lstyle.preprocess(content, (32, 48))
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(CheckpointError, match="cannot write a checkpoint there"):
+        transfer.save_checkpoint(tmp_path / "file" / "a.ckpt", image, transfer.new_history(), recipe)
+    path = transfer.save_checkpoint(tmp_path / "a.ckpt", image, transfer.new_history(), recipe)
+    before = path.read_bytes()
+
+    def disk_full(payload, file):
+        file.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(transfer.torch, "save", disk_full)
+    with pytest.raises(CheckpointError, match="No space left on device.*previous one, if any, is unchanged"):
+        transfer.save_checkpoint(path, image * 0, transfer.new_history(), recipe)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ckpt", "file"]
+
+
 # --- memory -----------------------------------------------------------------------------------
 
 
