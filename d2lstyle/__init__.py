@@ -12,7 +12,7 @@ tensor([[1.]])
 import torch
 
 from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, MemoryEstimateError, RecipeError,
-                     WeightsError, WeightsUnavailableError)
+                     SettingsError, WeightsError, WeightsUnavailableError)
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,
                      normalize, postprocess, preprocess, resize, save_image)
 from .losses import content_loss, gram_matrix, style_loss, tv_loss

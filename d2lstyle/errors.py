@@ -48,3 +48,7 @@ class MemoryEstimateError(D2lStyleError, MemoryError):
 
 class CheckpointError(D2lStyleError, ValueError):
     """A checkpoint file that cannot be resumed from."""
+
+
+class SettingsError(D2lStyleError, ValueError):
+    """A D2LSTYLE_* environment variable with a value it cannot take."""

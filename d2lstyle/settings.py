@@ -13,6 +13,10 @@ D2LSTYLE_QUICK      ``1`` for quick mode: images at most 64 px and at most 20
 D2LSTYLE_DEVICE     ``cpu``, ``cuda``, ``mps`` (default: the fastest available)
 ==================  ===============================================================
 
+A value a variable cannot take (``D2LSTYLE_QUICK=maybe``) raises
+:class:`~d2lstyle.errors.SettingsError` naming the variable: a typo never
+silently turns a setting off.
+
 Quick mode never changes what a notebook's source says: the source asks for
 the full-quality numbers (``settings.steps(500)``) and quick mode caps them,
 printing a line each time it does.
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from . import vgg, weights as weights_module
+from .errors import SettingsError
 
 QUICK_MAX_SIDE = 64
 QUICK_MAX_STEPS = 20
@@ -127,8 +132,28 @@ class Settings:
         return "\n".join(lines)
 
 
-def _flag(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+def _flag(name, value):
+    """The on/off value of the environment variable ``name``; a typo is an error, not "off"."""
+    word = str(value).strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r}: use 1 (on) or 0 (off)")
+
+
+def _whole_number(name, value):
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: use a whole number, such as 0") from None
+
+
+def _device(name, value):
+    try:
+        return pick_device(value)
+    except ValueError as error:
+        raise SettingsError(f"{name}={value!r}: {error}") from None
 
 
 def get_settings(weights=None, seed=None, quick=None, device=None, verbose=True):
@@ -139,9 +164,10 @@ def get_settings(weights=None, seed=None, quick=None, device=None, verbose=True)
     """
     settings = Settings(
         weights=weights if weights is not None else os.environ.get("D2LSTYLE_WEIGHTS", "imagenet"),
-        seed=seed if seed is not None else int(os.environ.get("D2LSTYLE_SEED", "0")),
-        quick=quick if quick is not None else _flag(os.environ.get("D2LSTYLE_QUICK", "0")),
-        device=pick_device(device if device is not None else os.environ.get("D2LSTYLE_DEVICE")),
+        seed=seed if seed is not None else _whole_number("D2LSTYLE_SEED", os.environ.get("D2LSTYLE_SEED", "0")),
+        quick=quick if quick is not None else _flag("D2LSTYLE_QUICK", os.environ.get("D2LSTYLE_QUICK", "0")),
+        device=pick_device(device) if device is not None else _device("D2LSTYLE_DEVICE",
+                                                                     os.environ.get("D2LSTYLE_DEVICE")),
     )
     if verbose:
         print(settings.describe())

@@ -51,3 +51,22 @@ def test_full_mode_changes_nothing(capsys):
 def test_available_memory_is_known_on_linux():
     free = settings_module.available_memory_bytes("cpu")
     assert free is None or free > 0
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("D2LSTYLE_QUICK", "maybe", "D2LSTYLE_QUICK='maybe': use 1 .on. or 0 .off."),
+    ("D2LSTYLE_SEED", "x", "D2LSTYLE_SEED='x': use a whole number"),
+    ("D2LSTYLE_DEVICE", "tpu", "D2LSTYLE_DEVICE='tpu': unknown device 'tpu'"),
+])
+def test_a_bad_environment_variable_is_named_not_ignored(monkeypatch, name, value, message):
+    monkeypatch.setenv("D2LSTYLE_WEIGHTS", "random")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(d2lstyle.SettingsError, match=message):
+        d2lstyle.get_settings(verbose=False)
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("yes", True), (" ON ", True), ("0", False), ("", False),
+                                          ("off", False), ("False", False)])
+def test_quick_mode_words(monkeypatch, value, quick):
+    monkeypatch.setenv("D2LSTYLE_QUICK", value)
+    assert d2lstyle.get_settings(weights="random", verbose=False).quick is quick
