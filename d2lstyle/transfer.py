@@ -271,9 +271,9 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             callbacks=(), progress=True, resume=None, memory_check=True):
     """Run a whole recipe and return a :class:`TransferResult`.
 
-    ``content_img`` and ``style_img`` are PIL images (``content_img`` may be
-    None for texture synthesis from noise, ``style_img`` None for a
-    reconstruction from content features alone). ``vgg`` is VGG-19's
+    ``content_img`` and ``style_img`` are PIL images or paths of image files
+    (``content_img`` may be None for texture synthesis from noise,
+    ``style_img`` None for a reconstruction from content features alone). ``vgg`` is VGG-19's
     ``features`` with the weights you chose (:func:`d2lstyle.vgg.load_vgg19`);
     its pooling is switched to the recipe's if they differ.
 
@@ -286,6 +286,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     ``resume`` takes a dict from :func:`load_checkpoint` and continues from it.
     """
     recipe = get_recipe(recipe)
+    content_img, style_img = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
+                              for img in (content_img, style_img))
     if vgg is None:
         raise ValueError("stylise needs vgg: load it with d2lstyle.load_vgg19('imagenet' or 'random' or a path)")
     if content_img is None and style_img is None:

@@ -78,6 +78,16 @@ def test_the_same_seed_gives_the_same_image(content, style, random_vgg):
     assert not torch.equal(first.image, other.image)
 
 
+def test_paths_of_image_files_work_like_the_images(content, style, random_vgg):
+    recipe = small(steps=3)
+    from_images = run(content, style, recipe, random_vgg)
+    from_paths = run(d2lstyle.bundled_image("chelsea"), str(d2lstyle.bundled_image("starry_night")), recipe,
+                     random_vgg)
+    assert torch.equal(from_images.image, from_paths.image)
+    with pytest.raises(ImageError, match="no such file"):
+        run("no-such-photo.jpg", style, recipe, random_vgg)
+
+
 def test_pixel_space_with_clamping_stays_in_range(content, style, random_vgg):
     result = run(content, style, small("pytorch-tutorial", steps=8, lr=1.0), random_vgg)
     pixels = d2lstyle.denormalize(result.image)
