@@ -273,9 +273,10 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
 
     ``content_img`` and ``style_img`` are PIL images or paths of image files
     (``content_img`` may be None for texture synthesis from noise,
-    ``style_img`` None for a reconstruction from content features alone). ``vgg`` is VGG-19's
-    ``features`` with the weights you chose (:func:`d2lstyle.vgg.load_vgg19`);
-    its pooling is switched to the recipe's if they differ.
+    ``style_img`` None for a reconstruction from content features alone).
+    ``vgg`` is VGG-19's ``features`` with the weights you chose
+    (:func:`d2lstyle.vgg.load_vgg19`); its pooling is switched to the
+    recipe's if they differ.
 
     Every callback is called as ``callback(info)`` with a :class:`StepInfo`
     after each loss evaluation; one that returns True stops the run. The run
