@@ -38,8 +38,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# JupyterLab refuses to start as root (usual in containers) unless given --allow-root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: $(STAMP)
-	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(DIR)
+	@$(if $(ALLOW_ROOT),echo "make lab: running as root; JupyterLab starts with --allow-root",true)
+	D2LSTYLE_WEIGHTS=$(WEIGHTS) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(ALLOW_ROOT) $(DIR)
 
 test: $(STAMP) chromium
 	D2LSTYLE_WEIGHTS=random D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env
