@@ -284,24 +284,38 @@ def save_image(image, path, protect=()):
     path = check_output_path(path, protect)
     if isinstance(image, torch.Tensor):
         image = postprocess(image)
-    extension = path.suffix.lower()
+    image_format = Image.registered_extensions()[path.suffix.lower()]
+    return write_atomically(path, lambda file: image.save(file, format=image_format), ImageError)
+
+
+def write_atomically(path, write, error_class=ImageError):
+    """Create or replace the file ``path`` so that it is never half-written.
+
+    ``write(file)`` writes the contents into a temporary file in the same
+    folder (created if missing), which is then renamed to ``path`` in one step.
+    If anything fails or is interrupted, the temporary file is removed and a
+    file already at ``path`` stays as it was; an ``OSError`` (a full disk, a
+    folder that cannot be created) becomes ``error_class`` with its reason.
+    Returns ``path``.
+    """
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=extension, dir=path.parent)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     except OSError as error:
-        raise ImageError(f"{path}: cannot be written ({error.strerror or error}); choose another output "
-                         f"folder") from error
+        raise error_class(f"{path}: cannot be written ({error.strerror or error}); choose another "
+                          f"folder") from error
     try:
         with os.fdopen(handle, "wb") as file:
-            image.save(file, format=Image.registered_extensions()[extension])
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, new_file_mode())  # mkstemp made it private; give it an ordinary file's mode
         os.replace(temporary, path)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a full disk, a folder that went away, ...
-            raise ImageError(f"{path}: could not be written ({error.strerror or error}); "
-                             f"any file already there is unchanged") from error
+        if isinstance(error, OSError):
+            raise error_class(f"{path}: could not be written ({error.strerror or error}); "
+                              f"any file already there is unchanged") from error
         raise
     return path

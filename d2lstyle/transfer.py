@@ -26,7 +26,6 @@ becomes NaN all end the run with the best image found so far.
 
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -488,7 +487,7 @@ def with_pooling(vgg, pooling):
 def save_checkpoint(path, image, history, recipe):
     """Save the current image and loss history so that a run can resume.
 
-    Written to a temporary file and renamed, like :func:`d2lstyle.images.save_image`.
+    Written to a temporary file and renamed (:func:`d2lstyle.images.write_atomically`).
     The optimiser's internal state is not saved: a resumed run starts Adam's
     moments (or L-BFGS' memory) afresh from the saved image.
     """
@@ -500,23 +499,7 @@ def save_checkpoint(path, image, history, recipe):
         "recipe": recipe.name,
         "steps": recipe.steps,
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    except OSError as error:
-        raise CheckpointError(f"{path}: cannot write a checkpoint there ({error.strerror or error})") from error
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
-        os.chmod(temporary, images.new_file_mode())
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a full disk, ...
-            raise CheckpointError(f"{path}: could not write the checkpoint ({error.strerror or error}); "
-                                  f"the previous one, if any, is unchanged") from error
-        raise
-    return path
+    return images.write_atomically(path, lambda file: torch.save(payload, file), CheckpointError)
 
 
 def load_checkpoint(path):
@@ -547,7 +530,7 @@ def _unpack_checkpoint(checkpoint, recipe):
     return history, image, done
 
 
-# --- nb-c: the learner-facing pieces of the training loop (notebook 06) -----
+# --- the training loop, piece by piece (notebook 06) ----------------------
 # stylise's loop above is built from the same three ideas, plus bookkeeping
 # (history, callbacks, the best image, safe stops).
 
@@ -616,7 +599,7 @@ def make_closure(synthesized, optimizer, loss_fn):
     return closure
 
 
-# --- performance (issue #5; measurements in benchmarks/README.md) -----------
+# --- performance (measurements in benchmarks/README.md) --------------------
 
 # Devices whose convolutions run faster on images stored channels-last
 # (N, H, W, C in memory): oneDNN on CPUs, cuDNN on GPUs.
