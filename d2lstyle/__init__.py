@@ -25,5 +25,5 @@ from .vgg import LAYER_INDEX, LAYER_NAMES, FeatureExtractor, layer_index, load_v
 
 __version__ = "0.1.0"
 
-# --- exercises (issue #4): the checkers that notebook check cells call as d2lstyle.exercises.check_<name>(...)
+# --- exercises: the checkers that notebook check cells call as d2lstyle.exercises.check_<name>(...)
 from . import exercises  # noqa: E402  (imported last: it uses the stages above)

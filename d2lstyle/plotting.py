@@ -129,7 +129,7 @@ class LivePlot:
         plt.close(fig)
 
 
-# --- nb-a (notebooks 00-02): the pipeline diagram of the overview ----------------------------------------------
+# --- the pipeline diagram of the overview (notebook 00) ------------------------------------------------------
 
 # (key, row, column, text, colour) of each box in pipeline_diagram; rows count from the top.
 PIPELINE_BOXES = (
@@ -199,15 +199,11 @@ def pipeline_diagram(figsize=(13, 6.2), fontsize=10):
                                     connectionstyle="angle,angleA=0,angleB=90,rad=0" if loop else "arc3"))
         if not label:
             continue
-        if loop:  # above the horizontal part of the loop
-            ax.text((x0 + x1) / 2, y0 + 0.08, label, ha="center", va="bottom", fontsize=fontsize - 1,
-                    style="italic", color="#333333")
-        elif x0 == x1:  # vertical arrow: label to its right
-            ax.text(x0 + 0.1, (y0 + y1) / 2, label, ha="left", va="center", fontsize=fontsize - 1,
-                    style="italic", color="#333333")
-        else:  # horizontal arrow: label above it
-            ax.text((x0 + x1) / 2, y0 + 0.08, label, ha="center", va="bottom", fontsize=fontsize - 1,
-                    style="italic", color="#333333")
+        if x0 == x1 and not loop:  # vertical arrow: label to its right
+            position = dict(x=x0 + 0.1, y=(y0 + y1) / 2, ha="left", va="center")
+        else:  # horizontal arrow, or the horizontal part of the loop: label above it
+            position = dict(x=(x0 + x1) / 2, y=y0 + 0.08, ha="center", va="bottom")
+        ax.text(s=label, fontsize=fontsize - 1, style="italic", color="#333333", **position)
     ax.text(-width / 2, row_step * 0.62, "computed once", fontsize=fontsize, color="#666666")
     ax.text(column_step - 0.15, -2 * row_step, "the loop, repeated every step:\nonly $x$ changes", ha="right",
             va="center", fontsize=fontsize, color="#666666")
