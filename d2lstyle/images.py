@@ -225,6 +225,16 @@ def postprocess(x):
     return Image.fromarray(torch.round(pixels * 255).to(torch.uint8).numpy())
 
 
+def as_pil_image(image):
+    """``image`` as a PIL image: a normalised (1, 3, H, W) tensor goes through
+    :func:`postprocess`, a PIL image is returned as it is.
+
+    >>> as_pil_image(torch.zeros(1, 3, 2, 4)).size
+    (4, 2)
+    """
+    return postprocess(image) if isinstance(image, torch.Tensor) else image
+
+
 def check_output_path(path, protect=()):
     """Raise :class:`~d2lstyle.errors.ImageError` unless ``path`` can take an
     image: a known extension, not a folder, not one of the files in
@@ -282,8 +292,7 @@ def save_image(image, path, protect=()):
     Returns the path written.
     """
     path = check_output_path(path, protect)
-    if isinstance(image, torch.Tensor):
-        image = postprocess(image)
+    image = as_pil_image(image)
     image_format = Image.registered_extensions()[path.suffix.lower()]
     return write_atomically(path, lambda file: image.save(file, format=image_format), ImageError)
 

@@ -16,10 +16,6 @@ from . import images
 from .transfer import LOSS_TERMS
 
 
-def _as_pil(image):
-    return images.postprocess(image) if isinstance(image, torch.Tensor) else image
-
-
 def show_images(pictures, titles=None, ncols=None, size=3.0, suptitle=None):
     """Show PIL images (or normalised tensors) in a grid; returns the figure."""
     pictures = list(pictures)
@@ -29,7 +25,7 @@ def show_images(pictures, titles=None, ncols=None, size=3.0, suptitle=None):
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(pictures):
-            ax.imshow(_as_pil(pictures[index]))
+            ax.imshow(images.as_pil_image(pictures[index]))
             if titles is not None:
                 ax.set_title(titles[index])
     if suptitle:

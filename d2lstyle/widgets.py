@@ -394,10 +394,8 @@ def png_bytes(image):
     >>> png_bytes(Image.new("RGB", (2, 2)))[:4]
     b'\\x89PNG'
     """
-    if not hasattr(image, "save"):
-        image = images.postprocess(image)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    images.as_pil_image(image).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
