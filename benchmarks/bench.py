@@ -34,6 +34,7 @@ import torch  # noqa: E402
 
 import d2lstyle  # noqa: E402
 from d2lstyle import transfer  # noqa: E402
+from d2lstyle.vgg import min_input_size  # noqa: E402
 
 from common import (CONTENT, STYLE, TextbookBaseline, load_average, machine_description, matmul_gflops,  # noqa: E402
                     median, spread, step_flops, synchronize)
@@ -189,11 +190,12 @@ def bench_quality(side, vgg, content, style, device, textbook_step_s, lbfgs_budg
     d2l_seconds = reference.history["seconds"][-1]
     content_shape, _ = transfer.working_shapes(d2l, content, style)
     full = step_flops(content_shape, "conv5_1")
+    min_side = min_input_size(d2l.layers())
     for name, run in runs.items():
         seconds, steps = time_to_reach(run.history, target)
         reached = seconds == seconds
         # evaluations to the target weighted by their FLOPs (a coarse one costs less): immune to load
-        work = sum(step_flops(_scaled_shape(content_shape, scale), "conv5_1") / full
+        work = sum(step_flops(transfer.shape_at_scale(content_shape, scale, min_side), "conv5_1") / full
                    for scale in run.history["scale"][: steps if reached else 0])
         result["runs"][name] = {
             "optimizer": run.recipe.optimizer, "scales": list(run.recipe.scales),
@@ -210,13 +212,6 @@ def bench_quality(side, vgg, content, style, device, textbook_step_s, lbfgs_budg
             f"{r['evaluations']} in {r['total_seconds']:.1f} s to {r['final_loss']:.5g}; "
             f"x{r['speedup_vs_d2l']:.2f} vs the d2l recipe in d2lstyle, x{r['speedup_vs_textbook']:.2f} vs textbook")
     return result
-
-
-def _scaled_shape(shape, scale):
-    """The shape stylise optimises at a scale (coarse scales never below 16 px, conv5_1's minimum)."""
-    if scale == 1.0:
-        return shape
-    return tuple(max(16, max(1, round(side * scale))) for side in shape)
 
 
 # --- 3. peak memory ----------------------------------------------------------------

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import d2lstyle  # noqa: E402
 from d2lstyle import transfer  # noqa: E402
+from d2lstyle.vgg import min_input_size  # noqa: E402
 
 from common import CONTENT, STYLE, step_flops  # noqa: E402
 
@@ -92,8 +93,8 @@ def main():
         target = args.target
     for name in (args.variants or DEFAULT_VARIANTS).split(","):
         recipe = variant(default, name)
-        shapes = {s: step_flops(tuple(max(side, 16) if s < 1 else side
-                                      for side in transfer._scaled(shape, s)), "conv5_1") for s in recipe.scales}
+        shapes = {s: step_flops(transfer.shape_at_scale(shape, s, min_input_size(recipe.layers())), "conv5_1")
+                  for s in recipe.scales}
 
         def stop(info):
             return info.scale == 1.0 and info.losses["total"] <= target

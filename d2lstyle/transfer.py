@@ -202,6 +202,18 @@ def _at_least(shape, min_side):
     return tuple(max(side, min_side) for side in shape)
 
 
+def shape_at_scale(shape, scale, min_side):
+    """The (height, width) optimised at ``scale`` of the full-size ``shape``;
+    a coarse scale (< 1) never goes below ``min_side``, the smallest size the
+    network accepts.
+
+    >>> shape_at_scale((40, 60), 0.5, 16), shape_at_scale((20, 60), 0.5, 16)
+    ((20, 30), (16, 30))
+    """
+    scaled = _scaled(shape, scale)
+    return scaled if scale >= 1 else _at_least(scaled, min_side)
+
+
 def estimate_memory_bytes(shape, recipe):
     """A safe upper estimate of the memory one optimisation run needs, in bytes.
 
@@ -328,9 +340,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
         for scale, steps in zip(scales, steps_per_scale):
             last_step = first_step + steps
             if done < last_step:
-                shape = _scaled(content_shape, scale)
-                if scale < 1:  # a coarse scale never goes below what the network accepts
-                    shape = _at_least(shape, extractor.min_size)
+                shape = shape_at_scale(content_shape, scale, extractor.min_size)
                 content_x = images.preprocess(content_img, shape).to(device) if content_img is not None else None
                 style_x = None
                 if style_img is not None:
