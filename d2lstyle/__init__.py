@@ -1,8 +1,15 @@
 """d2lstyle: neural style transfer (Gatys et al.), one small module per stage.
 
-image file -> :mod:`~d2lstyle.images` -> :mod:`~d2lstyle.vgg` features
--> :mod:`~d2lstyle.losses` -> :mod:`~d2lstyle.transfer` (the optimiser)
--> image file, with the settings of each run in :mod:`~d2lstyle.recipes`.
+image file -> :mod:`~d2lstyle.images` -> :mod:`~d2lstyle.vgg` features (of a
+network from :mod:`~d2lstyle.networks`) -> :mod:`~d2lstyle.losses`, summed by
+:mod:`~d2lstyle.objective` -> :mod:`~d2lstyle.training` (the optimiser's
+pieces), run by :mod:`~d2lstyle.transfer` -> image file, with the settings of
+each run in :mod:`~d2lstyle.recipes`.
+
+The figures (:mod:`~d2lstyle.plotting`), the explorer
+(:mod:`~d2lstyle.explorer`, :mod:`~d2lstyle.explorer_ui`) and the exercise
+checkers (:mod:`~d2lstyle.exercises`) are imported on their own, so that the
+command-line tool starts without matplotlib.
 
 >>> import d2lstyle
 >>> d2lstyle.gram_matrix(d2lstyle.torch.ones(1, 1, 2, 2))
@@ -11,19 +18,19 @@ tensor([[1.]])
 
 import torch
 
-from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, MemoryEstimateError, RecipeError,
-                     SettingsError, WeightsError, WeightsUnavailableError)
+from .checkpoints import load_checkpoint, save_checkpoint
+from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, MemoryEstimateError, NetworkError,
+                     NetworkUnavailableError, RecipeError, SettingsError)
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,
                      normalize, postprocess, preprocess, resize, save_image)
 from .losses import content_loss, gram_matrix, style_loss, tv_loss
-from . import plotting
+from .networks import NETWORKS, load_vgg19
+from .objective import compute_targets, loss_terms
 from .recipes import PRESETS, Recipe, get_recipe
-from .settings import Settings, get_settings, pick_device
-from .transfer import (SynthesizedImage, TransferResult, compute_targets, load_checkpoint, loss_terms,
-                       save_checkpoint, stylise)
-from .vgg import LAYER_INDEX, LAYER_NAMES, FeatureExtractor, layer_index, load_vgg19
+from .settings import Settings, get_settings
+from .devices import pick_device
+from .training import SynthesizedImage, decayed_learning_rate, make_closure, training_step
+from .transfer import TransferResult, stylise
+from .vgg import LAYER_INDEX, LAYER_NAMES, VGG19, FeatureExtractor, layer_index
 
-__version__ = "0.1.0"
-
-# --- exercises: the checkers that notebook check cells call as d2lstyle.exercises.check_<name>(...)
-from . import exercises  # noqa: E402  (imported last: it uses the stages above)
+__version__ = "0.2.0"

@@ -1,7 +1,7 @@
 """The exceptions d2lstyle raises.
 
-Every problem a user can cause (a missing image, a corrupt weights file, no
-network for the download, an image too large for memory) is reported as a
+Every problem a user can cause (a missing image, a corrupt network file, no
+internet for a download, an image too large for memory) is reported as a
 subclass of :class:`D2lStyleError` whose message says what went wrong and what
 to do about it. The command-line tool prints that message on one line and
 exits with a non-zero status instead of showing a traceback.
@@ -22,12 +22,12 @@ class ImageError(D2lStyleError, ValueError):
     """An image file is missing, unreadable, too large or too small."""
 
 
-class WeightsError(D2lStyleError, ValueError):
-    """A weights file is missing, corrupt, or holds the wrong tensors."""
+class NetworkError(D2lStyleError, ValueError):
+    """A network choice or file that cannot be used: missing, corrupt, or holding the wrong tensors."""
 
 
-class WeightsUnavailableError(WeightsError):
-    """The pretrained weights are not cached and cannot be downloaded."""
+class NetworkUnavailableError(NetworkError):
+    """A pretrained network that is not installed or cached and cannot be downloaded."""
 
 
 class LayerError(D2lStyleError, KeyError):

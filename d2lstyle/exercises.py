@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from . import images, losses, transfer, vgg
+from . import images, losses, training, vgg
 
 # --- helpers shared by the checkers ------------------------------------------
 
@@ -361,15 +361,11 @@ def check_vgg19_layer_names(vgg19_layer_names):
 def _small_vgg19():
     """A network with VGG-19's 37 layers in torchvision's order (convolutions,
     in-place ReLUs, max poolings) but only a few channels, so checks are fast."""
-    layers, channels = [], 3
+    small_layout = tuple(item if item == "M" else item // 16 for item in vgg.VGG19_LAYOUT)  # 4 to 32 channels
     with torch.random.fork_rng(devices=[]):  # seeded, without touching the learner's random state
         torch.manual_seed(0)
-        for size, width in zip(vgg.BLOCK_SIZES, (4, 4, 6, 6, 6)):
-            for _ in range(size):
-                layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
-                channels = width
-            layers.append(nn.MaxPool2d(2, 2))
-    return nn.Sequential(*layers).requires_grad_(False).eval()
+        net = vgg.make_vgg19_features(layout=small_layout)
+    return net.requires_grad_(False).eval()
 
 
 def _outputs_of_every_layer(net, X, count):
@@ -657,7 +653,7 @@ class _Probe:
         self.name = name
         self.target = _randn(1, 3, 2, 2, seed=8)
         self.start = _randn(1, 3, 2, 2, seed=9)
-        self.synthesized = transfer.SynthesizedImage(self.start)
+        self.synthesized = training.SynthesizedImage(self.start)
         self.synthesized.weight.grad = torch.full_like(self.start, self.STALE)
         self.optimizer = optimizer_class(self.synthesized.parameters(), **options)
         self.losses, self.steps, self.grad_at_step = 0, 0, None

@@ -25,6 +25,8 @@ tensor([[0.5000, 0.5000],
 import torch
 
 GRAM_NORMALIZATIONS = ("chw", "hw", "none")
+REDUCTIONS = ("mean", "sum")
+STYLE_DIVISORS = ("none", "chw", "gatys")
 
 
 def content_loss(Y_hat, Y, reduction="mean"):

@@ -31,9 +31,10 @@ per-layer weights a_l, b_l and the style divisor D_l (see
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
-from . import vgg
+from . import losses, vgg
 from .errors import RecipeError
 
 
@@ -97,42 +98,88 @@ class Recipe:
         return sorted(names, key=vgg.layer_index)
 
 
+# The values each choice of a recipe can take (the explorer and the CLI offer these).
+OPTIMIZERS = ("adam", "lbfgs")
+LINE_SEARCHES = (None, "strong_wolfe")
+INITS = ("content", "noise", "style")
+SPACES = ("normalized", "pixels")
+PRECISIONS = ("float32", "auto")
+
+
 def _check_choice(name, value, choices):
     if value not in choices:
         raise RecipeError(f"recipe setting {name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_number(name, value, low, low_allowed=True):
+    """A finite number >= low (> low when not ``low_allowed``)."""
+    ok = _is_number(value) and (value >= low if low_allowed else value > low)
+    if not ok:
+        bound = f">= {low:g}" if low_allowed else f"> {low:g}"
+        raise RecipeError(f"recipe setting {name} must be a finite number {bound}, not {value!r}")
+
+
+def _check_whole(name, value, low):
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
+        raise RecipeError(f"recipe setting {name} must be a whole number >= {low}, not {value!r}")
+
+
 def check_recipe(recipe):
-    """Raise :class:`~d2lstyle.errors.RecipeError` for a setting that cannot work."""
-    for layer in list(recipe.content_layers) + list(recipe.style_layers):
-        vgg.layer_index(layer)
+    """Raise :class:`~d2lstyle.errors.RecipeError` for a setting that cannot work.
+
+    Every number must be finite: an infinite or NaN weight or learning rate
+    would only turn the loss into NaN after the run has started.
+
+    >>> get_recipe("d2l").replace(style_weight=float("inf"))
+    Traceback (most recent call last):
+    ...
+    d2lstyle.errors.RecipeError: recipe setting style_weight must be a finite number >= 0, not inf
+    """
+    for kind in ("content_layers", "style_layers"):
+        layers = getattr(recipe, kind)
+        if not isinstance(layers, dict):
+            raise RecipeError(f"recipe setting {kind} must be a dict {{layer name: weight}}, not {layers!r}")
+        for layer, weight in layers.items():
+            vgg.layer_index(layer)
+            _check_number(f"{kind}[{layer!r}]", weight, 0)
     if not recipe.content_layers and not recipe.style_layers:
         raise RecipeError("a recipe needs at least one content or style layer")
-    _check_choice("gram_normalization", recipe.gram_normalization, ("chw", "hw", "none"))
-    _check_choice("style_reduction", recipe.style_reduction, ("mean", "sum"))
-    _check_choice("style_divisor", recipe.style_divisor, ("none", "chw", "gatys"))
-    _check_choice("content_reduction", recipe.content_reduction, ("mean", "sum"))
-    _check_choice("tv_reduction", recipe.tv_reduction, ("mean", "sum"))
-    _check_choice("pooling", recipe.pooling, ("max", "avg"))
-    _check_choice("optimizer", recipe.optimizer, ("adam", "lbfgs"))
-    _check_choice("line_search", recipe.line_search, (None, "strong_wolfe"))
-    _check_choice("init", recipe.init, ("content", "noise", "style"))
-    _check_choice("space", recipe.space, ("normalized", "pixels"))
-    _check_choice("precision", recipe.precision, ("float32", "auto"))
-    if not (isinstance(recipe.steps, int) and recipe.steps >= 1):
-        raise RecipeError(f"recipe setting steps must be a whole number >= 1, not {recipe.steps!r}")
-    if not recipe.lr > 0:
-        raise RecipeError(f"recipe setting lr must be positive, not {recipe.lr!r}")
+    _check_choice("gram_normalization", recipe.gram_normalization, losses.GRAM_NORMALIZATIONS)
+    _check_choice("style_reduction", recipe.style_reduction, losses.REDUCTIONS)
+    _check_choice("style_divisor", recipe.style_divisor, losses.STYLE_DIVISORS)
+    _check_choice("content_reduction", recipe.content_reduction, losses.REDUCTIONS)
+    _check_choice("tv_reduction", recipe.tv_reduction, losses.REDUCTIONS)
+    _check_choice("pooling", recipe.pooling, vgg.POOLINGS)
+    _check_choice("optimizer", recipe.optimizer, OPTIMIZERS)
+    _check_choice("line_search", recipe.line_search, LINE_SEARCHES)
+    _check_choice("init", recipe.init, INITS)
+    _check_choice("space", recipe.space, SPACES)
+    _check_choice("precision", recipe.precision, PRECISIONS)
+    _check_whole("steps", recipe.steps, 1)
+    _check_whole("lbfgs_history", recipe.lbfgs_history, 1)
+    _check_whole("lr_decay_every", recipe.lr_decay_every, 0)
+    _check_number("lr", recipe.lr, 0, low_allowed=False)
+    _check_number("eps", recipe.eps, 0)
+    _check_number("lr_decay_factor", recipe.lr_decay_factor, 0, low_allowed=False)
+    if not (isinstance(recipe.betas, tuple) and len(recipe.betas) == 2
+            and all(_is_number(b) and 0 <= b < 1 for b in recipe.betas)):
+        raise RecipeError(f"recipe setting betas must be two numbers in [0, 1), not {recipe.betas!r}")
     for name in ("content_weight", "style_weight", "tv_weight"):
-        if not getattr(recipe, name) >= 0:
-            raise RecipeError(f"recipe setting {name} must be >= 0, not {getattr(recipe, name)!r}")
+        _check_number(name, getattr(recipe, name), 0)
     size = recipe.image_size
-    valid_size = (isinstance(size, int) and size >= 1) or (
-        isinstance(size, tuple) and len(size) == 2 and all(isinstance(s, int) and s >= 1 for s in size))
+    valid_size = (isinstance(size, int) and not isinstance(size, bool) and size >= 1) or (
+        isinstance(size, tuple) and len(size) == 2
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in size))
     if not valid_size:
-        raise RecipeError(f"recipe setting image_size must be an int or (height, width), not {size!r}")
-    if not recipe.scales or any(not 0 < s <= 1 for s in recipe.scales) or list(recipe.scales) != sorted(recipe.scales):
-        raise RecipeError(f"recipe setting scales must increase from >0 to <=1, not {recipe.scales!r}")
+        raise RecipeError(f"recipe setting image_size must be a whole number or (height, width), not {size!r}")
+    scales = recipe.scales
+    if (not isinstance(scales, tuple) or not scales or not all(_is_number(s) and 0 < s <= 1 for s in scales)
+            or list(scales) != sorted(scales)):
+        raise RecipeError(f"recipe setting scales must be a tuple increasing from >0 to <=1, not {scales!r}")
 
 
 FIVE_BLOCKS = ("1_1", "2_1", "3_1", "4_1", "5_1")

@@ -1,12 +1,20 @@
 """Stage 2 of the pipeline: VGG-19 and the activations of its named layers.
 
-VGG-19's convolutional part (torchvision's ``vgg19().features``) is 37 layers
-in five blocks. Block b has 2 or 4 convolutions, each followed by a ReLU, and
-ends with a 2x2 pooling that halves the height and width. We use the names of
-Gatys et al.: ``conv{b}_{i}`` is the i-th convolution of block b (its output
-*before* the ReLU), ``relu{b}_{i}`` the same activation after the ReLU, and
-``pool{b}`` the block's pooling. For example conv4_2 is index 21 and relu4_2
-index 22.
+VGG-19's convolutional part is 37 layers in five blocks, written below as
+data (``VGG19_LAYOUT``, in the style of torchvision's ``cfgs``): a number is a
+3x3 convolution with that many output channels, followed by a ReLU; ``"M"``
+is a 2x2 pooling that halves the height and width and ends a block. We use
+the names of Gatys et al.: ``conv{b}_{i}`` is the i-th convolution of block b
+(its output *before* the ReLU), ``relu{b}_{i}`` the same activation after the
+ReLU, and ``pool{b}`` the block's pooling. The indices are torchvision's
+(``vgg19().features``): conv4_2 is index 21 and relu4_2 index 22.
+
+A :class:`VGG19` is that stack plus an *input stage*: each trained VGG-19
+expects its input in the form it was trained on (the original one BGR pixels
+in 0..255 minus a mean, torchvision's standardised RGB), and the input stage
+converts the pipeline's images (standardised RGB, see :mod:`d2lstyle.images`)
+to that form. Which parameters and which input stage a network gets is chosen
+in :mod:`d2lstyle.networks`.
 
 Beware a trap in much published code: torchvision's ReLUs work in place, so a
 conv output kept by reference is overwritten with its ReLU as soon as the next
@@ -21,24 +29,28 @@ import difflib
 import torch
 from torch import nn
 
-from . import weights as weights_module
 from .errors import ImageError, LayerError
 
-# Convolutions per block and channels per block of VGG-19.
-BLOCK_SIZES = (2, 2, 4, 4, 4)
-BLOCK_CHANNELS = (64, 128, 256, 512, 512)
+# VGG-19 ("configuration E" of Simonyan and Zisserman): channels of each 3x3
+# convolution, "M" for each 2x2 pooling.
+VGG19_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
+POOLINGS = ("max", "avg")
 
 
-def _layer_names():
-    names = []
-    for block, size in enumerate(BLOCK_SIZES, start=1):
-        for conv in range(1, size + 1):
+def _layer_names(layout):
+    names, block, conv = [], 1, 1
+    for item in layout:
+        if item == "M":
+            names.append(f"pool{block}")
+            block, conv = block + 1, 1
+        else:
             names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
-        names.append(f"pool{block}")
+            conv += 1
     return tuple(names)
 
 
-LAYER_NAMES = _layer_names()
+LAYER_NAMES = _layer_names(VGG19_LAYOUT)
 LAYER_INDEX = {name: index for index, name in enumerate(LAYER_NAMES)}
 
 
@@ -58,61 +70,123 @@ def layer_index(name):
     )
 
 
-def layer_table():
-    """One row per layer: name, index, kind, output channels and spatial scale.
+def layer_table(layout=VGG19_LAYOUT):
+    """One row per layer: name, index, kind, input and output channels, and scale.
 
     ``scale`` is the factor by which the layer's height and width are smaller
     than the input's (1, 2, 4, 8, 16 or 32).
 
     >>> layer_table()[4]
-    {'name': 'pool1', 'index': 4, 'kind': 'MaxPool2d', 'channels': 64, 'scale': 2}
+    {'name': 'pool1', 'index': 4, 'kind': 'pool', 'in_channels': 64, 'channels': 64, 'scale': 2}
+    >>> layer_table()[5]["in_channels"], layer_table()[5]["channels"]
+    (64, 128)
     """
-    rows, scale = [], 1
-    for index, name in enumerate(LAYER_NAMES):
-        block = int(name[4])  # conv4_2 -> 4, pool3 -> 3
-        kind = {"conv": "Conv2d", "relu": "ReLU", "pool": "MaxPool2d"}[name[:4]]
-        if kind == "MaxPool2d":
+    rows, channels, scale = [], 3, 1
+    conv_channels = iter(item for item in layout if item != "M")
+    for index, name in enumerate(_layer_names(layout)):
+        kind = name[:4]  # "conv", "relu" or "pool"
+        in_channels = channels
+        if kind == "conv":
+            channels = next(conv_channels)
+        if kind == "pool":
             scale *= 2
-        rows.append({"name": name, "index": index, "kind": kind,
-                     "channels": BLOCK_CHANNELS[block - 1], "scale": scale})
+        rows.append({"name": name, "index": index, "kind": kind, "in_channels": in_channels,
+                     "channels": channels, "scale": scale})
     return rows
 
 
-def make_vgg19_features(pooling="max"):
+def convolution_shapes(layout=VGG19_LAYOUT):
+    """``{index: (out channels, in channels, 3, 3)}`` for every convolution.
+
+    >>> convolution_shapes()[21]
+    (512, 512, 3, 3)
+    """
+    return {row["index"]: (row["channels"], row["in_channels"], 3, 3)
+            for row in layer_table(layout) if row["kind"] == "conv"}
+
+
+def make_vgg19_features(pooling="max", layout=VGG19_LAYOUT):
     """An untrained VGG-19 ``features`` stack with torchvision's layer order.
 
-    ``pooling="avg"`` swaps each 2x2 max pooling for average pooling, as Gatys
-    et al. did ("improves the gradient flow and one obtains slightly more
-    appealing results").
+    ``pooling="avg"`` makes each 2x2 pooling an average, as Gatys et al. did
+    ("improves the gradient flow and one obtains slightly more appealing
+    results"). ``layout`` may have other channel counts (a small stand-in
+    for fast tests).
+
+    >>> stack = make_vgg19_features()
+    >>> len(stack), stack[0]
+    (37, Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)))
     """
-    if pooling not in ("max", "avg"):
-        raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
-    layers, in_channels = [], 3
-    for size, channels in zip(BLOCK_SIZES, BLOCK_CHANNELS):
-        for _ in range(size):
-            layers += [nn.Conv2d(in_channels, channels, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
-            in_channels = channels
-        layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    layers = []
+    for row in layer_table(layout):
+        if row["kind"] == "conv":
+            layers.append(nn.Conv2d(row["in_channels"], row["channels"], kernel_size=3, padding=1))
+        elif row["kind"] == "relu":
+            layers.append(nn.ReLU(inplace=True))
+        else:
+            layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
     return nn.Sequential(*layers)
 
 
-def load_vgg19(weights="imagenet", seed=0, pooling="max", progress=True):
-    """VGG-19 ``features`` with the chosen weights, frozen and in eval mode.
+class VGG19(nn.Module):
+    """VGG-19's convolutional part with the input stage of its trained parameters.
 
-    ``weights`` is ``"imagenet"`` (downloaded once), ``"random"`` (seeded by
-    ``seed``) or the path of a state dict; see :mod:`d2lstyle.weights`. The
-    weights never need gradients: only the image is optimised.
+    ``features`` is the 37-layer stack (indexable like torchvision's:
+    ``vgg[0]`` is conv1_1, ``vgg[:5]`` block 1); ``input_stage`` converts the
+    pipeline's standardised RGB images into the input these parameters were
+    trained on; ``description`` says in words which network this is.
+    ``vgg(x)`` runs both: ``features(input_stage(x))``.
 
-    >>> vgg = load_vgg19("random", seed=0)
-    >>> len(vgg), any(p.requires_grad for p in vgg.parameters()), vgg.training
-    (37, False, False)
+    >>> from d2lstyle.networks import load_vgg19
+    >>> vgg = load_vgg19("random")
+    >>> len(vgg), type(vgg[1]).__name__, tuple(vgg(torch.zeros(1, 3, 32, 32)).shape)
+    (37, 'ReLU', (1, 512, 1, 1))
     """
-    vgg = make_vgg19_features(pooling)
-    vgg.load_state_dict(weights_module.get_state_dict(weights, seed=seed, progress=progress))
-    vgg.requires_grad_(False)
-    vgg.eval()
-    vgg.weights_description = weights_module.describe(weights, seed)
-    return vgg
+
+    def __init__(self, features, input_stage=None, description=""):
+        super().__init__()
+        self.input_stage = input_stage if input_stage is not None else nn.Identity()
+        self.features = features
+        self.description = description
+
+    def forward(self, x):
+        return self.features(self.input_stage(x))
+
+    def __getitem__(self, index):
+        return self.features[index]
+
+    def __len__(self):
+        return len(self.features)
+
+    def __iter__(self):
+        return iter(self.features)
+
+    @property
+    def pooling(self):
+        """"max" or "avg": the kind of the stack's pooling layers."""
+        return "avg" if isinstance(self.features[4], nn.AvgPool2d) else "max"
+
+    def with_pooling(self, pooling):
+        """This network with every pooling of the given kind ("max" or "avg").
+
+        The convolutions and the input stage are shared, not copied; with the
+        pooling it already has, the network itself is returned.
+
+        >>> from d2lstyle.networks import load_vgg19
+        >>> vgg = load_vgg19("random")
+        >>> avg = vgg.with_pooling("avg")
+        >>> avg.pooling, avg[0] is vgg[0], vgg.with_pooling("max") is vgg
+        ('avg', True, True)
+        """
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        if pooling == self.pooling:
+            return self
+        pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+        layers = [pool(2, 2) if name.startswith("pool") else layer for name, layer in zip(LAYER_NAMES, self)]
+        return VGG19(nn.Sequential(*layers), self.input_stage, self.description)
 
 
 def min_input_size(layers):
@@ -128,15 +202,15 @@ def min_input_size(layers):
 
 
 class FeatureExtractor(nn.Module):
-    """Runs VGG-19 up to the deepest requested layer and returns the requested
-    activations as a dict ``{layer name: tensor}``.
+    """Runs VGG-19 (its input stage, then its layers up to the deepest requested
+    one) and returns the requested activations as a dict ``{layer name: tensor}``.
 
     Layers after the deepest requested one are dropped, so they cost nothing.
     A requested ``conv`` output keeps its pre-ReLU value: the ReLU right after
     it is then computed out of place instead of overwriting it.
 
-    >>> vgg = load_vgg19("random")
-    >>> extract = FeatureExtractor(vgg, ["conv1_1", "relu1_1"])
+    >>> from d2lstyle.networks import load_vgg19
+    >>> extract = FeatureExtractor(load_vgg19("random"), ["conv1_1", "relu1_1"])
     >>> features = extract(torch.randn(1, 3, 8, 8))
     >>> bool((features["conv1_1"] < 0).any()), bool((features["relu1_1"] >= 0).all())
     (True, True)
@@ -152,6 +226,7 @@ class FeatureExtractor(nn.Module):
         if not self.layers:
             raise LayerError("FeatureExtractor needs at least one layer name")
         indices = [layer_index(name) for name in self.layers]
+        self.input_stage = getattr(vgg, "input_stage", nn.Identity())
         self.net = vgg[: max(indices) + 1]
         self.names_at = {}
         for name, index in zip(self.layers, indices):
@@ -161,12 +236,13 @@ class FeatureExtractor(nn.Module):
     def forward(self, x):
         height, width = x.shape[-2:]
         if min(height, width) < self.min_size:
-            deepest = self.layers[max(range(len(self.layers)), key=lambda i: layer_index(self.layers[i]))]
+            deepest = max(self.layers, key=layer_index)
             raise ImageError(
                 f"the image is {height}x{width} pixels, too small for layer {deepest}: the poolings before it "
                 f"need at least {self.min_size} pixels on each side; use a larger image size"
             )
         features = {}
+        x = self.input_stage(x)
         keep_input = False  # True when the previous output must survive the next ReLU
         for index, layer in enumerate(self.net):
             if keep_input and isinstance(layer, nn.ReLU):

@@ -20,7 +20,7 @@ that the step callback checks, and :func:`~d2lstyle.transfer.stylise` then
 ends the run with the best image found so far.
 
 >>> from d2lstyle.settings import Settings
->>> explorer = Explorer(Settings(weights="random", quick=True), preset="keras")
+>>> explorer = Explorer(Settings(network="random", quick=True), preset="keras")
 >>> explorer.style_weight, explorer.content_layer, explorer.steps, explorer.size
 (0.01, 'relu5_2', 1000, 512)
 >>> recipe, notes = explorer.prepared_recipe()   # what Run would do: quick mode caps it
@@ -28,7 +28,6 @@ ends the run with the best image found so far.
 (20, 64, ['Quick mode: 1000 steps -> 20.', 'Quick mode: image size 512 -> 64.'])
 """
 
-import contextlib
 import io
 import itertools
 import re
@@ -42,7 +41,7 @@ from pathlib import Path
 import traitlets
 from traitlets import Dict, Float, Int, Unicode, observe, validate
 
-from . import images, plotting, weights as weights_module
+from . import images, networks, plotting
 from .errors import D2lStyleError
 from .recipes import PRESETS, get_recipe
 from .settings import QUICK_MAX_SIDE, QUICK_MAX_STEPS, get_settings
@@ -246,17 +245,14 @@ class Explorer(traitlets.HasTraits):
     def prepared_recipe(self):
         """``(recipe, notes)``: the recipe a run uses, capped in quick mode, and
         the lines that say what quick mode changed (captured, not printed)."""
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            recipe = self.settings.recipe(self.recipe())
-        return recipe, captured.getvalue().splitlines()
+        return self.settings.cap_recipe(self.recipe())
 
     @property
-    def weights_description(self):
-        """Which VGG-19 weights the runs use, in words (the network's own
-        description once it is loaded, else the settings')."""
-        loaded = getattr(self._vgg, "weights_description", "")
-        return loaded or weights_module.describe(self.settings.weights, self.settings.seed)
+    def network_description(self):
+        """Which VGG-19 the runs use, in words (the network's own description
+        once it is loaded, else the settings')."""
+        loaded = getattr(self._vgg, "description", "")
+        return loaded or networks.describe(self.settings.network, self.settings.seed)
 
     @property
     def vgg(self):
@@ -440,7 +436,7 @@ class ExplorerUI:
     (``style_weight_slider``, ``run_button``, ...) so that tests can press them.
 
     >>> from d2lstyle.settings import Settings
-    >>> ui = ExplorerUI(settings=Settings(weights="random", quick=True), preset="d2l")
+    >>> ui = ExplorerUI(settings=Settings(network="random", quick=True), preset="d2l")
     >>> ui.style_weight_slider.value = 1e5   # what dragging the slider does
     >>> ui.explorer.style_weight, "β = 1e+05" in ui.formula.value
     (100000.0, True)
@@ -454,10 +450,10 @@ class ExplorerUI:
         settings = explorer.settings
         quick = (f"ON: runs are capped at {QUICK_MAX_SIDE} px and {QUICK_MAX_STEPS} steps" if settings.quick
                  else "off")
-        self.weights_label = w.HTML(
-            f"<b>VGG-19 weights:</b> {_escape(explorer.weights_description)}<br>"
+        self.network_label = w.HTML(
+            f"<b>network:</b> {_escape(explorer.network_description)}<br>"
             f"<b>device:</b> {settings.device} &nbsp; <b>quick mode:</b> {quick}")
-        self.weights_label.add_class("d2lstyle-weights")
+        self.network_label.add_class("d2lstyle-network")
 
         # The images.
         self.content_dropdown = w.Dropdown(description="content p", options=self._image_options("content"))
@@ -519,7 +515,7 @@ class ExplorerUI:
 
         self._link()
         self.widget = w.VBox([
-            self.weights_label,
+            self.network_label,
             w.HBox([w.VBox([self.content_dropdown, self.content_upload, self.content_thumbnail]),
                     w.VBox([self.style_dropdown, self.style_upload, self.style_thumbnail])]),
             w.HBox([self.preset_dropdown, self.preset_label]),

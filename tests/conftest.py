@@ -1,4 +1,4 @@
-"""Shared fixtures: small images, a random VGG-19 loaded once, an empty torch cache."""
+"""Shared fixtures: small images, a random VGG-19 loaded once, an empty torch cache; notebooks marked slow."""
 
 import pytest
 import torch
@@ -27,3 +27,10 @@ def empty_torch_cache(tmp_path, monkeypatch):
     hub = tmp_path / "hub"
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
     return hub
+
+
+def pytest_collection_modifyitems(items):
+    """Every notebook cell nbval runs is a slow test: ``pytest -m "not slow"`` leaves the notebooks out."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)

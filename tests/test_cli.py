@@ -35,17 +35,18 @@ def command(*args):
 
 def environment():
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.pop("D2LSTYLE_WEIGHTS", None)
+    env.pop("D2LSTYLE_NETWORK", None)
     return env
 
 
+@pytest.mark.slow
 def test_end_to_end_with_random_weights(pictures, tmp_path):
     content, style = pictures
     out = tmp_path / "result" / "out.png"
-    done = subprocess.run(command(content, style, "-o", out, "--weights", "random", "--quick", "--quiet"),
+    done = subprocess.run(command(content, style, "-o", out, "--network", "random", "--quick", "--quiet"),
                           capture_output=True, text=True, timeout=300, env=environment())
     assert done.returncode == 0, done.stderr
-    assert "random (seed 0): NOT pretrained" in done.stderr and "saved" in done.stderr
+    assert "random (seed 0): NOT trained" in done.stderr and "saved" in done.stderr
     assert "Traceback" not in done.stderr
     assert Image.open(out).size == (64, 43)
 
@@ -55,7 +56,7 @@ def test_help_explains_every_option(capsys):
         cli.main(["--help"])
     assert exit_.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--size", "--steps", "--preset", "--weights", "--seed", "--device", "--quick", "--resume",
+    for option in ("--size", "--steps", "--preset", "--network", "--seed", "--device", "--quick", "--resume",
                    "--checkpoint-every", "--content-weight", "--style-weight", "--tv-weight", "--lr"):
         assert option in text
     assert "pytorch-tutorial" in text and "random" in text
@@ -63,7 +64,7 @@ def test_help_explains_every_option(capsys):
 
 def test_missing_input(pictures, tmp_path, capsys):
     content, style = pictures
-    status, err = run_main([tmp_path / "nope.png", style, "-o", tmp_path / "o.png", "--weights", "random"], capsys)
+    status, err = run_main([tmp_path / "nope.png", style, "-o", tmp_path / "o.png", "--network", "random"], capsys)
     assert status == 1
     assert err.strip().splitlines() == [f"d2lstyle: error: {tmp_path / 'nope.png'}: no such file"]
 
@@ -72,21 +73,21 @@ def test_unreadable_input(pictures, tmp_path, capsys):
     content, style = pictures
     broken = tmp_path / "broken.jpg"
     broken.write_text("not a picture")
-    status, err = run_main([content, broken, "-o", tmp_path / "o.png", "--weights", "random"], capsys)
+    status, err = run_main([content, broken, "-o", tmp_path / "o.png", "--network", "random"], capsys)
     assert status == 1 and "not an image file" in err and "Traceback" not in err
 
 
 def test_output_over_an_input_is_refused(pictures, capsys):
     content, style = pictures
     before = content.read_bytes()
-    status, err = run_main([content, style, "-o", content, "--weights", "random", "--quick"], capsys)
+    status, err = run_main([content, style, "-o", content, "--network", "random", "--quick"], capsys)
     assert status == 1 and "refusing to overwrite an input" in err
     assert content.read_bytes() == before
 
 
 def test_unknown_output_extension(pictures, tmp_path, capsys):
     content, style = pictures
-    status, err = run_main([content, style, "-o", tmp_path / "out.txt", "--weights", "random"], capsys)
+    status, err = run_main([content, style, "-o", tmp_path / "out.txt", "--network", "random"], capsys)
     assert status == 1 and "unknown image extension" in err
 
 
@@ -96,7 +97,7 @@ def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, 
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
     monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
-    status, err = run_main([content, style, "-o", folder, "--weights", "random"], capsys)
+    status, err = run_main([content, style, "-o", folder, "--network", "random"], capsys)
     assert status == 1 and "is a folder" in err and "Traceback" not in err
     assert (folder / "keep.txt").read_text() == "mine"
 
@@ -104,7 +105,7 @@ def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, 
 def test_an_output_under_a_file_is_refused_before_the_run(pictures, tmp_path, capsys, monkeypatch):
     content, style = pictures
     monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
-    status, err = run_main([content, style, "-o", content / "out.png", "--weights", "random"], capsys)
+    status, err = run_main([content, style, "-o", content / "out.png", "--network", "random"], capsys)
     assert status == 1 and "is a file, not a folder" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
@@ -123,35 +124,34 @@ def test_unavailable_device(pictures, tmp_path, capsys):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     content, style = pictures
-    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", "random", "--device", "cuda"],
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--device", "cuda"],
                            capsys)
     assert status == 1 and "no CUDA GPU" in err
 
 
-def test_bad_weights_file(pictures, tmp_path, capsys):
+def test_bad_network_file(pictures, tmp_path, capsys):
     content, style = pictures
-    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", tmp_path / "vgg.pth"], capsys)
-    assert status == 1 and "no such weights file" in err and not (tmp_path / "o.png").exists()
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", tmp_path / "vgg.pth"], capsys)
+    assert status == 1 and "no such network file" in err and not (tmp_path / "o.png").exists()
 
 
-def test_no_network_for_the_default_weights(pictures, tmp_path, capsys, monkeypatch, empty_torch_cache):
+def test_no_internet_for_the_torchvision_network(pictures, tmp_path, capsys, monkeypatch, empty_torch_cache):
     def no_network(*args, **kwargs):
         raise urllib.error.URLError("Name or service not known")
 
     monkeypatch.setattr(torch.hub, "urlopen", no_network)
-    monkeypatch.delenv("D2LSTYLE_WEIGHTS", raising=False)
     content, style = pictures
-    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--quiet"], capsys)
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--quiet", "--network", "torchvision"], capsys)
     assert status == 1
     error_lines = [line for line in err.splitlines() if line.startswith("d2lstyle: error:")]
-    assert len(error_lines) == 1 and "--weights random" in error_lines[0]
+    assert len(error_lines) == 1 and "--network original" in error_lines[0]
     assert not (tmp_path / "o.png").exists()
 
 
 def test_nan_saves_the_last_good_image_and_explains(pictures, tmp_path, capsys):
     content, style = pictures
     out = tmp_path / "o.png"
-    status, err = run_main([content, style, "-o", out, "--weights", "random", "--quick", "--quiet",
+    status, err = run_main([content, style, "-o", out, "--network", "random", "--quick", "--quiet",
                             "--preset", "d2l", "--lr", "1e30"], capsys)
     assert status == 1 and "NaN or infinite" in err and "learning rate" in err
     assert Image.open(out).size == (64, 43)
@@ -168,11 +168,12 @@ def wait_for(path, process, seconds=240):
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_valid_image_and_resume_finishes(pictures, tmp_path):
     content, style = pictures
     out = tmp_path / "out.png"
     checkpoint = cli.checkpoint_path(out)
-    args = [content, style, "-o", out, "--weights", "random", "--quick", "--quiet", "--preset", "d2l",
+    args = [content, style, "-o", out, "--network", "random", "--quick", "--quiet", "--preset", "d2l",
             "--steps", "20", "--checkpoint-every", "2"]
     process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True, env=environment())
     wait_for(checkpoint, process)
@@ -194,5 +195,5 @@ def test_ctrl_c_saves_a_valid_image_and_resume_finishes(pictures, tmp_path):
 
 def test_resume_without_a_checkpoint(pictures, tmp_path, capsys):
     content, style = pictures
-    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--weights", "random", "--resume"], capsys)
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--resume"], capsys)
     assert status == 1 and "no such checkpoint file" in err

@@ -214,6 +214,7 @@ def test_a_grade_id_used_twice_is_refused():
     assert make.problems(notebook) == ["cells [0, 1]: the nbgrader grade_id 'same' is used more than once"]
 
 
+@pytest.mark.slow
 def test_a_student_notebook_runs_under_nbval_past_its_todo(tmp_path):
     """nbval --nbval-lax accepts the NotImplementedError of a TODO's check cell and runs on.
 

@@ -9,7 +9,7 @@ import torch
 import d2lstyle
 from d2lstyle.errors import LayerError, RecipeError
 from d2lstyle.recipes import get_recipe
-from d2lstyle.transfer import Targets, loss_terms
+from d2lstyle.objective import Targets, loss_terms
 
 BLOCK_STARTS = ["1_1", "2_1", "3_1", "4_1", "5_1"]
 
@@ -86,11 +86,21 @@ def test_replace_and_layers():
 
 @pytest.mark.parametrize("changes, message", [
     ({"steps": 0}, "steps must be a whole number"),
-    ({"lr": -1.0}, "lr must be positive"),
+    ({"lr": -1.0}, "lr must be a finite number > 0"),
+    ({"lr": float("inf")}, "lr must be a finite number > 0, not inf"),
+    ({"content_weight": float("inf")}, "content_weight must be a finite number >= 0, not inf"),
+    ({"tv_weight": float("nan")}, "tv_weight must be a finite number >= 0, not nan"),
+    ({"style_layers": {"relu1_1": float("inf")}}, r"style_layers\['relu1_1'\] must be a finite number"),
+    ({"style_weight": "1e4"}, "style_weight must be a finite number >= 0, not '1e4'"),
+    ({"betas": (0.9, 1.5)}, "betas must be two numbers in"),
+    ({"eps": -1e-8}, "eps must be a finite number >= 0"),
+    ({"lbfgs_history": 0}, "lbfgs_history must be a whole number >= 1"),
+    ({"steps": True}, "steps must be a whole number"),
     ({"optimizer": "sgd"}, "optimizer must be one of"),
-    ({"style_weight": -1.0}, "style_weight must be >= 0"),
+    ({"style_weight": -1.0}, "style_weight must be a finite number >= 0"),
     ({"image_size": (10,)}, "image_size must be"),
-    ({"scales": (1.0, 0.5)}, "scales must increase"),
+    ({"scales": (1.0, 0.5)}, "scales must be a tuple increasing"),
+    ({"scales": (0.5, float("nan"))}, "scales must be a tuple increasing"),
     ({"content_layers": {}, "style_layers": {}}, "at least one content or style layer"),
     ({"gram_normalization": "c"}, "gram_normalization must be one of"),
 ])

@@ -9,7 +9,6 @@ from torch import nn
 import d2lstyle
 from d2lstyle import vgg as vgg_module
 from d2lstyle.errors import ImageError, LayerError
-from d2lstyle.transfer import with_pooling
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,7 @@ def test_unknown_layer_names_get_suggestions():
 def test_weights_are_frozen_and_in_eval_mode(random_vgg):
     assert not any(p.requires_grad for p in random_vgg.parameters())
     assert not random_vgg.training
-    assert "random" in random_vgg.weights_description
+    assert "random" in random_vgg.description
 
 
 def test_conv_outputs_are_pre_relu_despite_in_place_relus(random_vgg):
@@ -117,11 +116,12 @@ def test_too_small_an_image_is_refused_clearly(random_vgg):
 
 
 def test_average_pooling_shares_the_convolutions(random_vgg):
-    avg = with_pooling(random_vgg, "avg")
+    avg = random_vgg.with_pooling("avg")
     pools = [layer for layer in avg if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d))]
     assert len(pools) == 5 and all(isinstance(p, nn.AvgPool2d) for p in pools)
     assert avg[0] is random_vgg[0]
-    assert with_pooling(random_vgg, "max") is random_vgg
+    assert random_vgg.with_pooling("max") is random_vgg
+    assert avg.input_stage is random_vgg.input_stage and avg.pooling == "avg"
     x = torch.randn(1, 3, 4, 4)
     out = d2lstyle.FeatureExtractor(avg, ["pool1"])(x)["pool1"]
     conv = torch.relu(random_vgg[2](torch.relu(random_vgg[0](x))))
@@ -129,5 +129,5 @@ def test_average_pooling_shares_the_convolutions(random_vgg):
 
 
 def test_make_features_rejects_unknown_pooling():
-    with pytest.raises(ValueError, match="'max' or 'avg'"):
+    with pytest.raises(ValueError, match="pooling must be one of"):
         vgg_module.make_vgg19_features("median")

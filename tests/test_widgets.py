@@ -26,7 +26,7 @@ def explorer_vgg():
 
 def small_explorer(vgg, tmp_path, quick=False, **options):
     """An explorer whose runs are tiny: 32 px, layers no deeper than relu2_2, 3 steps."""
-    explorer = Explorer(Settings(weights="random", quick=quick), vgg, output_dir=tmp_path / "outputs", **options)
+    explorer = Explorer(Settings(network="random", quick=quick), vgg, output_dir=tmp_path / "outputs", **options)
     explorer.size, explorer.steps = 32, 3
     explorer.content_layer = "relu2_2"
     explorer.style_layers = {"relu2_1": 1.0, "relu1_1": 0.5}
@@ -91,11 +91,11 @@ def test_values_set_from_code_show_in_the_widgets_and_stay(explorer_vgg, tmp_pat
 
 
 def test_quick_mode_caps_the_run_and_the_ui_says_so(explorer_vgg, tmp_path):
-    ui = ExplorerUI(Explorer(Settings(weights="random", quick=True), explorer_vgg, preset="d2l"))
+    ui = ExplorerUI(Explorer(Settings(network="random", quick=True), explorer_vgg, preset="d2l"))
     recipe, notes = ui.explorer.prepared_recipe()
     assert (recipe.steps, recipe.image_size) == (20, 64)
     assert notes == ["Quick mode: 500 steps -> 20.", "Quick mode: image size 450 -> 64."]
-    assert "NOT pretrained" in ui.weights_label.value and "quick mode:</b> ON" in ui.weights_label.value
+    assert "NOT trained" in ui.network_label.value and "quick mode:</b> ON" in ui.network_label.value
     assert "20 steps, long side 64 px (capped by quick mode)" in ui.formula.value
 
 

@@ -1,4 +1,4 @@
-"""Tests of the helpers added for notebooks 00-02 (d2lstyle.plotting.pipeline_diagram)."""
+"""The figures of d2lstyle.plotting: the pipeline diagram of notebook 00."""
 
 import itertools
 

@@ -1,11 +1,11 @@
-"""Tests of the pieces notebooks 06 (training) and 07 (recipes) rely on."""
+"""The training loop's pieces (notebook 06), and stylise running exactly those pieces."""
 
 import pytest
 import torch
 from PIL import Image
 
 import d2lstyle
-from d2lstyle import transfer
+from d2lstyle import devices, objective, training
 
 
 @pytest.fixture(scope="module")
@@ -22,26 +22,26 @@ def test_decayed_learning_rate_matches_torch_step_lr():
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=50, gamma=0.8)
     for step in range(160):
-        assert transfer.decayed_learning_rate(step, 0.3, 50, 0.8) == pytest.approx(optimizer.param_groups[0]["lr"])
+        assert training.decayed_learning_rate(step, 0.3, 50, 0.8) == pytest.approx(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    assert transfer.decayed_learning_rate(1000, 0.3, 0, 0.8) == 0.3  # every=0: no decay
+    assert training.decayed_learning_rate(1000, 0.3, 0, 0.8) == 0.3  # every=0: no decay
 
 
 def test_training_step_zeroes_gradients_and_returns_a_float():
-    synthesized = transfer.SynthesizedImage(torch.zeros(1, 3, 2, 2))
+    synthesized = training.SynthesizedImage(torch.zeros(1, 3, 2, 2))
     optimizer = torch.optim.SGD(synthesized.parameters(), lr=1.0)
     loss_fn = lambda x: (x * torch.tensor(2.0)).sum()  # gradient 2 everywhere  # noqa: E731
-    losses = [transfer.training_step(synthesized, optimizer, loss_fn) for _ in range(3)]
+    losses = [training.training_step(synthesized, optimizer, loss_fn) for _ in range(3)]
     assert all(type(loss) is float for loss in losses)
     assert losses == [0.0, -48.0, -96.0]  # each step moves every pixel by -2 (not -2, -4, -6)
     assert torch.equal(synthesized(), torch.full((1, 3, 2, 2), -6.0))
 
 
 def test_make_closure_zeroes_gradients_and_returns_the_loss_tensor():
-    synthesized = transfer.SynthesizedImage(torch.ones(1, 3, 2, 2))
+    synthesized = training.SynthesizedImage(torch.ones(1, 3, 2, 2))
     optimizer = torch.optim.LBFGS(synthesized.parameters())
-    closure = transfer.make_closure(synthesized, optimizer, lambda x: (x ** 2).sum())
+    closure = training.make_closure(synthesized, optimizer, lambda x: (x ** 2).sum())
     for _ in range(2):
         loss = closure()
         assert isinstance(loss, torch.Tensor) and loss.item() == 12.0
@@ -56,17 +56,17 @@ def test_a_hand_written_adam_loop_reproduces_stylise(vgg, pictures):
     content_x = d2lstyle.preprocess(content_img, (32, 32))
     style_x = d2lstyle.preprocess(style_img, (32, 32))
     extractor = d2lstyle.FeatureExtractor(vgg, recipe.layers())
-    targets = transfer.compute_targets(extractor, content_x, style_x, recipe)
-    synthesized = transfer.SynthesizedImage(content_x)
+    targets = objective.compute_targets(extractor, content_x, style_x, recipe)
+    synthesized = training.SynthesizedImage(content_x)
     optimizer = torch.optim.Adam(synthesized.parameters(), lr=recipe.lr)
     losses = []
     for step in range(recipe.steps):
         for group in optimizer.param_groups:
-            group["lr"] = transfer.decayed_learning_rate(step, recipe.lr, recipe.lr_decay_every,
+            group["lr"] = training.decayed_learning_rate(step, recipe.lr, recipe.lr_decay_every,
                                                          recipe.lr_decay_factor)
-        losses.append(transfer.training_step(
+        losses.append(training.training_step(
             synthesized, optimizer,
-            lambda x: transfer.loss_terms(x, extractor(transfer.fast_layout(x)), targets, recipe)["total"]))
+            lambda x: objective.loss_terms(x, extractor(devices.fast_layout(x)), targets, recipe)["total"]))
     result = d2lstyle.stylise(content_img, style_img, recipe, vgg, progress=False)
     assert result.history["total"] == pytest.approx(losses, rel=1e-5)
     assert torch.allclose(result.image, synthesized().detach(), atol=1e-5)

@@ -2,13 +2,14 @@
 ``make bench``, never asserted here."""
 
 import dataclasses
+import os
 
 import pytest
 import torch
 from PIL import Image
 
 import d2lstyle
-from d2lstyle import recipes, transfer
+from d2lstyle import devices, objective, recipes
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def pair():
 
 def test_fast_layout_keeps_values_and_shape():
     x = torch.randn(1, 3, 5, 7)
-    y = transfer.fast_layout(x)
+    y = devices.fast_layout(x)
     assert torch.equal(x, y) and y.shape == x.shape
     assert y.is_contiguous(memory_format=torch.channels_last)
     assert x.is_contiguous()  # the input is not changed
@@ -33,14 +34,14 @@ def test_fast_layout_keeps_values_and_shape():
 
 def test_fast_layout_passes_gradients_back():
     x = torch.randn(1, 3, 4, 4, requires_grad=True)
-    (transfer.fast_layout(x) * torch.arange(48.0).view(1, 3, 4, 4)).sum().backward()
+    (devices.fast_layout(x) * torch.arange(48.0).view(1, 3, 4, 4)).sum().backward()
     assert torch.equal(x.grad, torch.arange(48.0).view(1, 3, 4, 4))
 
 
 def test_fast_layout_leaves_other_devices_alone(monkeypatch):
-    monkeypatch.setattr(transfer, "CHANNELS_LAST_DEVICES", ())
+    monkeypatch.setattr(devices, "CHANNELS_LAST_DEVICES", ())
     x = torch.randn(1, 3, 4, 4)
-    assert transfer.fast_layout(x) is x
+    assert devices.fast_layout(x) is x
 
 
 @pytest.mark.parametrize("recipe_name", ["d2l", "default"])
@@ -49,7 +50,7 @@ def test_channels_last_gives_the_same_run(vgg, pair, recipe_name, monkeypatch):
     views of the gradient need the ordinary layout) follow the same path."""
     recipe = recipes.get_recipe(recipe_name).replace(image_size=32, steps=6)
     fast = d2lstyle.stylise(*pair, recipe, vgg, progress=False)
-    monkeypatch.setattr(transfer, "CHANNELS_LAST_DEVICES", ())
+    monkeypatch.setattr(devices, "CHANNELS_LAST_DEVICES", ())
     plain = d2lstyle.stylise(*pair, recipe, vgg, progress=False)
     assert fast.status == plain.status == "finished"
     assert len(fast.history["total"]) == 6
@@ -65,11 +66,11 @@ def test_channels_last_gives_the_same_gradient(vgg, pair):
     recipe = recipes.get_recipe("d2l")
     content_x, style_x = (d2lstyle.preprocess(img, (32, 40)) for img in pair)
     extractor = d2lstyle.FeatureExtractor(vgg, recipe.layers())
-    targets = transfer.compute_targets(extractor, content_x, style_x, recipe)
+    targets = objective.compute_targets(extractor, content_x, style_x, recipe)
     gradients = []
-    for layout in (transfer.fast_layout, lambda x: x):
+    for layout in (devices.fast_layout, lambda x: x):
         x = content_x.clone().requires_grad_(True)
-        transfer.loss_terms(x, extractor(layout(x)), targets, recipe)["total"].backward()
+        objective.loss_terms(x, extractor(layout(x)), targets, recipe)["total"].backward()
         gradients.append(x.grad)
     assert gradients[0].is_contiguous()
     torch.testing.assert_close(gradients[0], gradients[1], rtol=1e-4, atol=1e-7)
@@ -78,23 +79,23 @@ def test_channels_last_gives_the_same_gradient(vgg, pair):
 def test_default_recipe_keeps_d2ls_objective():
     """The benchmarks compare the default recipe's loss with the d2l recipe's:
     that only means something while both minimise the same function."""
-    objective = ("content_layers", "style_layers", "content_weight", "style_weight", "tv_weight",
+    objective_fields = ("content_layers", "style_layers", "content_weight", "style_weight", "tv_weight",
                  "gram_normalization", "style_reduction", "style_divisor", "content_reduction", "tv_reduction",
                  "pooling", "space", "init")
     default, d2l = recipes.get_recipe("default"), recipes.get_recipe("d2l")
-    for name in objective:
+    for name in objective_fields:
         assert getattr(default, name) == getattr(d2l, name), name
     assert default.scales[-1] == 1.0
 
 
 def test_memory_estimate_grows_with_size_and_history():
     recipe = recipes.get_recipe("default").replace(optimizer="lbfgs", lr=1.0, lbfgs_history=20)
-    small = transfer.estimate_memory_bytes((256, 256), recipe)
-    large = transfer.estimate_memory_bytes((512, 512), recipe)
+    small = devices.estimate_memory_bytes((256, 256), recipe)
+    large = devices.estimate_memory_bytes((512, 512), recipe)
     assert 2 * small < large < 4 * small  # activations grow 4x; the work space does not
     longer = dataclasses.replace(recipe, lbfgs_history=recipe.lbfgs_history + 50)
     image = 3 * 512 * 512 * 4  # bytes
-    extra = transfer.estimate_memory_bytes((512, 512), longer) - large
+    extra = devices.estimate_memory_bytes((512, 512), longer) - large
     assert extra == pytest.approx(1.25 * 2 * 50 * image, abs=2)  # two vectors per remembered step
 
 
@@ -104,4 +105,39 @@ def test_memory_estimate_counts_what_autograd_keeps():
     recipe = recipes.get_recipe("d2l").replace(content_layers={}, style_layers={"conv1_1": 1.0})
     conv = 64 * 8 * 8
     floats = conv + 2 * conv + 3 * conv + 2 * (3 * 9 + 1) * 64 + 6 * 3 * 8 * 8
-    assert transfer.estimate_memory_bytes((8, 8), recipe) == int(4 * floats * 1.25) + 256 * 2**20
+    assert devices.estimate_memory_bytes((8, 8), recipe) == int(4 * floats * 1.25) + 256 * 2**20
+
+
+
+def test_memory_estimate_grows_with_the_area():
+    recipe = d2lstyle.get_recipe("d2l")
+    sizes = {side: devices.estimate_memory_bytes((side, side), recipe) for side in (256, 512, 1024)}
+    # Everything but a fixed work space grows with the number of pixels:
+    # 1024^2 - 512^2 is four times 512^2 - 256^2.
+    assert (sizes[1024] - sizes[512]) / (sizes[512] - sizes[256]) == pytest.approx(4, rel=0.02)
+    # Block 1 alone keeps 64 channels at full size: at least 64 * H * W floats.
+    assert sizes[256] > 64 * 256 * 256 * 4
+
+
+def test_device_choice(monkeypatch):
+    assert d2lstyle.pick_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        d2lstyle.pick_device("gpu0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert d2lstyle.pick_device(None) == torch.device("cpu")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        d2lstyle.pick_device("cuda")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert d2lstyle.pick_device(None) == torch.device("mps")  # the fastest available: MPS before the CPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert d2lstyle.pick_device("auto") == torch.device("cuda")  # and CUDA before MPS
+
+
+@pytest.mark.skipif(not hasattr(os, "sysconf") or not os.path.exists("/proc/meminfo"), reason="Linux only")
+def test_available_memory_lies_between_free_and_total_memory():
+    page = os.sysconf("SC_PAGE_SIZE")
+    free, total = os.sysconf("SC_AVPHYS_PAGES") * page, os.sysconf("SC_PHYS_PAGES") * page
+    available = devices.available_memory_bytes("cpu")
+    # MemAvailable counts the free pages plus what the kernel can reclaim (caches), never more than all of it.
+    assert 0.9 * free <= available <= total

@@ -1,0 +1,88 @@
+r"""The objective a recipe defines: fixed targets, and the total loss of an image.
+
+.. math:: L(x) = \alpha \sum_l w^c_l L^l_\text{content}(x, p)
+                 + \beta \sum_l w^s_l L^l_\text{style}(x, a) / D_l + \gamma L_\text{TV}(x)
+
+with the content photograph p, the style artwork a, the synthesised image x,
+the loss weights alpha, beta, gamma (``content_weight``, ``style_weight``,
+``tv_weight``), the per-layer weights w^c_l, w^s_l (the values of
+``content_layers`` and ``style_layers``) and a recipe's extra divisor D_l
+(:func:`d2lstyle.losses.style_divisor`).
+
+The targets (p's features and a's Gram matrices) never change, so
+:func:`compute_targets` computes them once, before the first step.
+
+>>> import torch
+>>> from d2lstyle import networks, recipes, vgg
+>>> recipe = recipes.get_recipe("d2l")
+>>> extract = vgg.FeatureExtractor(networks.load_vgg19("random"), recipe.layers())
+>>> p, a = torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32)
+>>> targets = compute_targets(extract, p, a, recipe)
+>>> terms = loss_terms(p, extract(p), targets, recipe)   # x = p: no content loss yet
+>>> float(terms["content"]), bool(terms["style"] > 0), sorted(terms)
+(0.0, True, ['content', 'style', 'total', 'tv'])
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from . import losses
+
+LOSS_TERMS = ("content", "style", "tv", "total")
+
+
+@dataclass
+class Targets:
+    """What the synthesised image is pulled towards, computed once."""
+
+    content: dict  # layer name -> the content image's features there
+    grams: dict  # layer name -> the style image's Gram matrix there
+
+
+def compute_targets(extractor, content_x, style_x, recipe):
+    """The content features and style Gram matrices a recipe compares against.
+
+    Computed under ``torch.no_grad()``: no graph is kept, and no gradient can
+    ever flow into a target. Either image may be None when the recipe has no
+    layers of its kind.
+    """
+    with torch.no_grad():
+        content = {}
+        if recipe.content_layers:
+            features = extractor(content_x)
+            content = {name: features[name] for name in recipe.content_layers}
+        grams = {}
+        if recipe.style_layers:
+            features = extractor(style_x)
+            grams = {name: losses.gram_matrix(features[name], recipe.gram_normalization)
+                     for name in recipe.style_layers}
+    return Targets(content, grams)
+
+
+def loss_terms(image, features, targets, recipe):
+    """The weighted loss terms of a recipe, and their sum ``total``.
+
+    ``image`` is the optimised tensor (TV is measured on it), ``features`` the
+    extractor's output for it. Each term already includes its weight, so
+    ``total = content + style + tv``. A term whose weight is 0 is not
+    computed at all.
+    """
+    zero = image.new_zeros(())
+    content = style = tv = zero
+    if recipe.content_weight:
+        content = sum((weight * losses.content_loss(features[name], targets.content[name],
+                                                    recipe.content_reduction)
+                       for name, weight in recipe.content_layers.items()), zero)
+    if recipe.style_weight:
+        for name, weight in recipe.style_layers.items():
+            layer_loss = losses.style_loss(features[name], targets.grams[name],
+                                           recipe.gram_normalization, recipe.style_reduction)
+            style = style + weight * layer_loss / losses.style_divisor(recipe.style_divisor, features[name].shape)
+    if recipe.tv_weight:
+        tv = losses.tv_loss(image, recipe.tv_reduction)
+    terms = {"content": recipe.content_weight * content,
+             "style": recipe.style_weight * style,
+             "tv": recipe.tv_weight * tv}
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
