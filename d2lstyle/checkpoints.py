@@ -80,7 +80,7 @@ def load_checkpoint(path):
     return payload
 
 
-def check_resumable(checkpoint, recipe, network=""):
+def validate_resumable(checkpoint, recipe, network=""):
     """``(history, image, steps done)`` from a checkpoint, after checking that
     it was made with the same recipe settings and network."""
     if checkpoint["fingerprint"] != recipe_fingerprint(recipe):

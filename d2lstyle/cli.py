@@ -148,7 +148,7 @@ def choose_recipe(args, session):
 def run(args):
     """Do the work for parsed arguments; returns the exit status."""
     protect = [args.content, args.style]
-    output = images.check_output_path(args.output, protect)  # fail now, not after the run
+    output = images.validate_output_path(args.output, protect)  # fail now, not after the run
     session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
                                            device=args.device, verbose=False)
     content_img = images.load_image(args.content)

@@ -4,7 +4,7 @@
 - :func:`fast_layout` and :func:`fast_dtype`: the memory layout and the
   number format that make VGG-19 fastest on a device (measurements in
   benchmarks/README.md);
-- :func:`estimate_memory_bytes` and :func:`check_memory`: refuse, before any
+- :func:`estimate_memory_bytes` and :func:`ensure_memory`: refuse, before any
   work, an image too large for the memory there is.
 
 >>> pick_device("cpu")
@@ -164,7 +164,7 @@ def estimate_memory_bytes(shape, recipe):
     return int(4 * floats * 1.25) + 256 * 2**20
 
 
-def check_memory(shape, recipe, device):
+def ensure_memory(shape, recipe, device):
     """Raise MemoryEstimateError, before any work, when a size cannot fit; else
     return the estimate in bytes."""
     needed = estimate_memory_bytes(shape, recipe)

@@ -235,14 +235,14 @@ def as_pil_image(image):
     return postprocess(image) if isinstance(image, torch.Tensor) else image
 
 
-def check_output_path(path, protect=()):
+def validate_output_path(path, protect=()):
     """Raise :class:`~d2lstyle.errors.ImageError` unless ``path`` can take an
     image: a known extension, not a folder, not one of the files in
     ``protect`` (the inputs), in a folder that exists and is writable or can
     be created. Returns it as a Path. Checked before a long run, so that a bad
     output name fails at once, not after minutes of work.
 
-    >>> check_output_path("out.png").name
+    >>> validate_output_path("out.png").name
     'out.png'
     """
     path = Path(path)
@@ -291,7 +291,7 @@ def save_image(image, path, protect=()):
 
     Returns the path written.
     """
-    path = check_output_path(path, protect)
+    path = validate_output_path(path, protect)
     image = as_pil_image(image)
     image_format = Image.registered_extensions()[path.suffix.lower()]
     return write_atomically(path, lambda file: image.save(file, format=image_format), ImageError)

@@ -42,7 +42,7 @@ def content_loss(Y_hat, Y, reduction="mean"):
     >>> content_loss(Y_hat, Y)  # (1 + 4 + 9 + 16) / 4
     tensor(7.5000, grad_fn=<MeanBackward0>)
     """
-    _check_same_shape(Y_hat, Y, "content_loss")
+    _validate_same_shape(Y_hat, Y, "content_loss")
     squared = (Y_hat - Y.detach()).square()
     return _reduce(squared, reduction)
 
@@ -169,6 +169,6 @@ def _reduce(values, reduction):
     raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
 
 
-def _check_same_shape(Y_hat, Y, name):
+def _validate_same_shape(Y_hat, Y, name):
     if Y_hat.shape != Y.shape:
         raise ValueError(f"{name}: features of shape {tuple(Y_hat.shape)} and {tuple(Y.shape)} do not match")

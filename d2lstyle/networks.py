@@ -111,7 +111,7 @@ def describe(network, seed=0):
     return f"file {network}"
 
 
-def check_network_choice(network):
+def validate_network_choice(network):
     """``network`` if it names a choice; a clear error for a retired or mistyped name."""
     if network == "imagenet":
         raise NetworkError("the network 'imagenet' is now called 'torchvision' (both pretrained VGG-19s were "
@@ -134,7 +134,7 @@ def load_vgg19(network=DEFAULT_NETWORK, seed=0, progress=True):
     >>> len(vgg), any(p.requires_grad for p in vgg.parameters()), vgg.training
     (37, False, False)
     """
-    check_network_choice(network)
+    validate_network_choice(network)
     if network == "original":
         state, input_stage = original_state_dict(), OriginalInput()
     elif network == "torchvision":
@@ -287,7 +287,7 @@ def torchvision_state_dict(url=TORCHVISION_URL, progress=True):
         raise _unreadable(cached, error, cached=True) from None
     except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
         raise _unreadable(cached, error, cached=True) from None
-    return check_state_dict(state, source=cached)
+    return validate_state_dict(state, source=cached)
 
 
 # --- a file -----------------------------------------------------------------------------
@@ -329,11 +329,11 @@ def state_dict_from_file(path):
     except Exception as error:  # noqa: BLE001 - torch.load fails on non-PyTorch files in many ways (a text
         raise _unreadable(path, error) from None  # file raises KeyError); each gets the same clear message
     if isinstance(state, dict) and any(str(key).endswith("_W_q") for key in state):
-        return check_state_dict(dequantize(state, path), source=path), True
-    return check_state_dict(state, source=path), False
+        return validate_state_dict(dequantize(state, path), source=path), True
+    return validate_state_dict(state, source=path), False
 
 
-def check_state_dict(state, source="state dict"):
+def validate_state_dict(state, source="state dict"):
     """Return the ``features`` part of ``state`` with keys ``0.weight`` ...,
     after checking that every tensor VGG-19 needs is there with its shape."""
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):

@@ -86,7 +86,7 @@ class Recipe:
     notes: tuple = ()
 
     def __post_init__(self):
-        check_recipe(self)
+        validate_recipe(self)
 
     def replace(self, **changes):
         """A copy with some settings changed: ``recipe.replace(steps=100)``."""
@@ -106,7 +106,7 @@ SPACES = ("normalized", "pixels")
 PRECISIONS = ("float32", "auto")
 
 
-def _check_choice(name, value, choices):
+def _validate_choice(name, value, choices):
     if value not in choices:
         raise RecipeError(f"recipe setting {name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
 
@@ -115,7 +115,7 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_number(name, value, low, low_allowed=True):
+def _validate_number(name, value, low, low_allowed=True):
     """A finite number >= low (> low when not ``low_allowed``)."""
     ok = _is_number(value) and (value >= low if low_allowed else value > low)
     if not ok:
@@ -123,12 +123,12 @@ def _check_number(name, value, low, low_allowed=True):
         raise RecipeError(f"recipe setting {name} must be a finite number {bound}, not {value!r}")
 
 
-def _check_whole(name, value, low):
+def _validate_whole(name, value, low):
     if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
         raise RecipeError(f"recipe setting {name} must be a whole number >= {low}, not {value!r}")
 
 
-def check_recipe(recipe):
+def validate_recipe(recipe):
     """Raise :class:`~d2lstyle.errors.RecipeError` for a setting that cannot work.
 
     Every number must be finite: an infinite or NaN weight or learning rate
@@ -145,31 +145,31 @@ def check_recipe(recipe):
             raise RecipeError(f"recipe setting {kind} must be a dict {{layer name: weight}}, not {layers!r}")
         for layer, weight in layers.items():
             vgg.layer_index(layer)
-            _check_number(f"{kind}[{layer!r}]", weight, 0)
+            _validate_number(f"{kind}[{layer!r}]", weight, 0)
     if not recipe.content_layers and not recipe.style_layers:
         raise RecipeError("a recipe needs at least one content or style layer")
-    _check_choice("gram_normalization", recipe.gram_normalization, losses.GRAM_NORMALIZATIONS)
-    _check_choice("style_reduction", recipe.style_reduction, losses.REDUCTIONS)
-    _check_choice("style_divisor", recipe.style_divisor, losses.STYLE_DIVISORS)
-    _check_choice("content_reduction", recipe.content_reduction, losses.REDUCTIONS)
-    _check_choice("tv_reduction", recipe.tv_reduction, losses.REDUCTIONS)
-    _check_choice("pooling", recipe.pooling, vgg.POOLINGS)
-    _check_choice("optimizer", recipe.optimizer, OPTIMIZERS)
-    _check_choice("line_search", recipe.line_search, LINE_SEARCHES)
-    _check_choice("init", recipe.init, INITS)
-    _check_choice("space", recipe.space, SPACES)
-    _check_choice("precision", recipe.precision, PRECISIONS)
-    _check_whole("steps", recipe.steps, 1)
-    _check_whole("lbfgs_history", recipe.lbfgs_history, 1)
-    _check_whole("lr_decay_every", recipe.lr_decay_every, 0)
-    _check_number("lr", recipe.lr, 0, low_allowed=False)
-    _check_number("eps", recipe.eps, 0)
-    _check_number("lr_decay_factor", recipe.lr_decay_factor, 0, low_allowed=False)
+    _validate_choice("gram_normalization", recipe.gram_normalization, losses.GRAM_NORMALIZATIONS)
+    _validate_choice("style_reduction", recipe.style_reduction, losses.REDUCTIONS)
+    _validate_choice("style_divisor", recipe.style_divisor, losses.STYLE_DIVISORS)
+    _validate_choice("content_reduction", recipe.content_reduction, losses.REDUCTIONS)
+    _validate_choice("tv_reduction", recipe.tv_reduction, losses.REDUCTIONS)
+    _validate_choice("pooling", recipe.pooling, vgg.POOLINGS)
+    _validate_choice("optimizer", recipe.optimizer, OPTIMIZERS)
+    _validate_choice("line_search", recipe.line_search, LINE_SEARCHES)
+    _validate_choice("init", recipe.init, INITS)
+    _validate_choice("space", recipe.space, SPACES)
+    _validate_choice("precision", recipe.precision, PRECISIONS)
+    _validate_whole("steps", recipe.steps, 1)
+    _validate_whole("lbfgs_history", recipe.lbfgs_history, 1)
+    _validate_whole("lr_decay_every", recipe.lr_decay_every, 0)
+    _validate_number("lr", recipe.lr, 0, low_allowed=False)
+    _validate_number("eps", recipe.eps, 0)
+    _validate_number("lr_decay_factor", recipe.lr_decay_factor, 0, low_allowed=False)
     if not (isinstance(recipe.betas, tuple) and len(recipe.betas) == 2
             and all(_is_number(b) and 0 <= b < 1 for b in recipe.betas)):
         raise RecipeError(f"recipe setting betas must be two numbers in [0, 1), not {recipe.betas!r}")
     for name in ("content_weight", "style_weight", "tv_weight"):
-        _check_number(name, getattr(recipe, name), 0)
+        _validate_number(name, getattr(recipe, name), 0)
     size = recipe.image_size
     valid_size = (isinstance(size, int) and not isinstance(size, bool) and size >= 1) or (
         isinstance(size, tuple) and len(size) == 2

@@ -152,7 +152,7 @@ def _device(name, value):
 
 def _network(name, value):
     try:
-        return networks.check_network_choice(value)
+        return networks.validate_network_choice(value)
     except networks.NetworkError as error:
         raise SettingsError(f"{name}={value!r}: {error}") from None
 
@@ -168,7 +168,7 @@ def get_settings(network=None, seed=None, quick=None, device=None, verbose=True)
                             "random or a file path); unset D2LSTYLE_WEIGHTS and set D2LSTYLE_NETWORK instead")
     env = os.environ.get
     settings = Settings(
-        network=(networks.check_network_choice(network) if network is not None
+        network=(networks.validate_network_choice(network) if network is not None
                  else _network("D2LSTYLE_NETWORK", env("D2LSTYLE_NETWORK", networks.DEFAULT_NETWORK))),
         seed=seed if seed is not None else _whole_number("D2LSTYLE_SEED", env("D2LSTYLE_SEED", "0")),
         quick=quick if quick is not None else _flag("D2LSTYLE_QUICK", env("D2LSTYLE_QUICK", "0")),

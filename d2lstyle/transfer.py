@@ -38,8 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import images
-from .checkpoints import check_resumable
-from .devices import check_memory, fast_dtype, fast_layout, network_features, pick_device
+from .checkpoints import validate_resumable
+from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
 from .errors import ImageError, RecipeError
 from .objective import LOSS_TERMS, compute_targets, loss_terms
 from .recipes import Recipe, get_recipe
@@ -74,7 +74,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     recipe = get_recipe(recipe)
     content_img, style_img = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
                               for img in (content_img, style_img))
-    _check_inputs(content_img, style_img, recipe, vgg)
+    _validate_inputs(content_img, style_img, recipe, vgg)
     vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
     device = _device_of(vgg) if device is None else pick_device(device) if isinstance(device, str) else device
     if device.type == "cuda":
@@ -88,11 +88,11 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             )
     content_shape, style_shape = working_shapes(recipe, content_img, style_img, extractor.min_size)
     if memory_check:
-        check_memory(content_shape, recipe, device)
+        ensure_memory(content_shape, recipe, device)
 
     image, history = None, None
     if resume is not None:
-        history, image, _ = check_resumable(resume, recipe, vgg.description)
+        history, image, _ = validate_resumable(resume, recipe, vgg.description)
         image = images.denormalize(image) if recipe.space == "pixels" else image
     log = RunLog(recipe, callbacks, progress, history)
     generator = torch.Generator().manual_seed(seed)
@@ -345,7 +345,7 @@ def shape_at_scale(shape, scale, min_side):
     return scaled if scale >= 1 else tuple(max(side, min_side) for side in scaled)
 
 
-def _check_inputs(content_img, style_img, recipe, vgg):
+def _validate_inputs(content_img, style_img, recipe, vgg):
     if vgg is None:
         raise ValueError("stylise needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
     if not isinstance(vgg, nn.Module) or not hasattr(vgg, "__len__") or len(vgg) != 37:
