@@ -133,10 +133,11 @@ def checkpoint_path(output):
     return output.with_name(output.name + ".ckpt")
 
 
-def choose_recipe(args, session):
-    """``(recipe, notes)``: the preset with the command line's overrides and
-    quick mode applied, and what quick mode changed."""
-    recipe = recipes.get_recipe(args.preset)
+def choose_recipe(args, session, network):
+    """``(recipe, notes)``: the preset with its loss weights for ``network``, the
+    command line's overrides and quick mode applied, and what quick mode changed."""
+    family = network.family if network.family in recipes.BALANCED_FOR else "original"
+    recipe = recipes.get_recipe(args.preset, network=family)
     changes = {
         "image_size": args.size, "steps": args.steps, "content_weight": args.content_weight,
         "style_weight": args.style_weight, "tv_weight": args.tv_weight, "lr": args.lr,
@@ -153,14 +154,17 @@ def run(args):
                                            device=args.device, verbose=False)
     content_img = images.load_image(args.content)
     style_img = images.load_image(args.style)
-    recipe, notes = choose_recipe(args, session)
     checkpoint_file = checkpoint_path(output)
     resume = checkpoints.load_checkpoint(checkpoint_file) if args.resume else None
 
-    for line in session.describe().splitlines() + notes:
+    for line in session.describe().splitlines():
         say(line)
     network = session.load_vgg()
-    say(f"recipe: {recipe.name} ({recipe.steps} steps, size {recipe.image_size})")
+    recipe, notes = choose_recipe(args, session, network)
+    for line in notes:
+        say(line)
+    say(f"recipe: {recipe.name} ({recipe.steps} steps, size {recipe.image_size}; loss weights "
+        f"{recipe.content_weight:g}, {recipe.style_weight:g}, {recipe.tv_weight:g} for the {recipe.network} VGG-19)")
 
     callbacks = []
     if args.checkpoint_every:

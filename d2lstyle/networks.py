@@ -136,17 +136,18 @@ def load_vgg19(network=DEFAULT_NETWORK, seed=0, progress=True):
     """
     validate_network_choice(network)
     if network == "original":
-        state, input_stage = original_state_dict(), OriginalInput()
+        state, family = original_state_dict(), "original"
     elif network == "torchvision":
-        state, input_stage = torchvision_state_dict(progress=progress), nn.Identity()
+        state, family = torchvision_state_dict(progress=progress), "torchvision"
     elif network == "random":
-        state, input_stage = random_state_dict(seed), nn.Identity()
+        state, family = random_state_dict(seed), "random"
     else:
         state, trained_as_original = state_dict_from_file(network)
-        input_stage = OriginalInput() if trained_as_original else nn.Identity()
+        family = "original" if trained_as_original else "torchvision"
+    input_stage = OriginalInput() if family == "original" else nn.Identity()
     features = make_vgg19_features()
     features.load_state_dict(state)
-    vgg = VGG19(features, input_stage, describe(network, seed))
+    vgg = VGG19(features, input_stage, describe(network, seed), family)
     vgg.requires_grad_(False)
     vgg.eval()
     return vgg

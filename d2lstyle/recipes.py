@@ -1,31 +1,46 @@
-"""The recipes: every number that turns the losses into one style transfer.
+r"""The recipes: every number that turns the losses into one style transfer.
 
 The same algorithm is taught with very different numbers: style weights from
 1e-2 to 1e6 (and more) appear because each tutorial normalises the Gram matrix
-and sums the losses differently. A :class:`Recipe` names all those choices,
-and ``PRESETS`` reproduces the well-known tutorials with torchvision's VGG-19:
+and sums the losses differently, and because the two pretrained VGG-19s see
+features of very different sizes. A :class:`Recipe` names all those choices,
+and ``PRESETS`` holds the well-known tutorials':
 
-=================  =============================================================
-``default``        this project's recommendation: d2l's objective and Adam
-                   schedule at 512 px (measured fastest to d2l's loss)
-``d2l``            Dive into Deep Learning, section "Neural Style Transfer"
-``pytorch-tutorial`` the PyTorch tutorial "Neural Transfer Using PyTorch"
-``keras``          the TensorFlow tutorial "Neural style transfer"
-``udacity``        Udacity's deep-learning-v2-pytorch style-transfer exercise
-``gatys``          Gatys, Ecker and Bethge, CVPR 2016
-=================  =============================================================
+=====================  =========================================================
+``default``            this project's recommendation (see benchmarks/README.md)
+``d2l``                Dive into Deep Learning, section "Neural Style Transfer"
+``pytorch-tutorial``   the PyTorch tutorial "Neural Transfer Using PyTorch"
+``keras``              the TensorFlow tutorial "Neural style transfer"
+``udacity``            Udacity's deep-learning-v2-pytorch style-transfer exercise
+``gatys``              Gatys, Ecker and Bethge, CVPR 2016
+=====================  =========================================================
 
 The total loss of a recipe is
 
-.. math:: L = \\alpha \\sum_l a_l L^l_\\text{content} + \\beta \\sum_l b_l L^l_\\text{style} / D_l
-              + \\gamma L_\\text{TV}
+.. math:: L = \alpha \sum_l w^c_l L^l_\text{content} + \beta \sum_l w^s_l L^l_\text{style} / D_l
+              + \gamma L_\text{TV}
 
 with ``content_weight`` alpha, ``style_weight`` beta, ``tv_weight`` gamma,
-per-layer weights a_l, b_l and the style divisor D_l (see
+per-layer weights w^c_l, w^s_l (the values of ``content_layers`` and
+``style_layers``) and the style divisor D_l (see
 :func:`d2lstyle.losses.style_divisor`).
 
->>> get_recipe("d2l").style_weight
+**Loss weights depend on the network.** The original VGG-19 takes pixels in
+0..255, torchvision's takes pixels standardised to about -2..2: the original's
+features are about k = 255 x 0.226 = 58 times larger. The content loss, a
+square of features, grows by k^2, the style loss, a square of Gram matrices
+(themselves squares), by k^4, and the TV loss, measured on the image, not at
+all. So the same objective on the other network needs beta / k^2 and
+gamma * k^2 for the same alpha (:func:`weights_for_other_network`). Each preset
+keeps its source's numbers for the network its source used, and the other
+network's are derived this way (and checked: tests/test_quality.py).
+``get_recipe(name, network)`` picks them; ``recipe.network`` says which
+network a recipe's weights are for.
+
+>>> get_recipe("d2l", network="torchvision").style_weight
 10000.0
+>>> get_recipe("d2l").style_weight   # on the default network, the original VGG-19
+3.0
 >>> get_recipe("d2l").replace(steps=10).steps
 10
 """
@@ -47,7 +62,7 @@ class Recipe:
     # Layers and their per-layer weights a_l (content) and b_l (style).
     content_layers: dict = field(default_factory=lambda: {"conv4_2": 1.0})
     style_layers: dict = field(default_factory=dict)
-    # alpha, beta, gamma in the total loss.
+    # alpha, beta, gamma in the total loss, for the network named by `network`.
     content_weight: float = 1.0
     style_weight: float = 1e4
     tv_weight: float = 10.0
@@ -82,6 +97,8 @@ class Recipe:
     # the hardware computes it natively (CPUs with AVX512-BF16 or AMX, CUDA GPUs
     # with bf16), about 1.6 times as fast per step on the CPU measured; losses and targets stay in float32.
     precision: str = "float32"
+    # The network whose feature sizes the loss weights are balanced for: "original" or "torchvision".
+    network: str = "original"
     source: str = ""
     notes: tuple = ()
 
@@ -104,6 +121,7 @@ LINE_SEARCHES = (None, "strong_wolfe")
 INITS = ("content", "noise", "style")
 SPACES = ("normalized", "pixels")
 PRECISIONS = ("float32", "auto")
+BALANCED_FOR = ("original", "torchvision")
 
 
 def _validate_choice(name, value, choices):
@@ -159,6 +177,7 @@ def validate_recipe(recipe):
     _validate_choice("init", recipe.init, INITS)
     _validate_choice("space", recipe.space, SPACES)
     _validate_choice("precision", recipe.precision, PRECISIONS)
+    _validate_choice("network", recipe.network, BALANCED_FOR)
     _validate_whole("steps", recipe.steps, 1)
     _validate_whole("lbfgs_history", recipe.lbfgs_history, 1)
     _validate_whole("lr_decay_every", recipe.lr_decay_every, 0)
@@ -183,6 +202,29 @@ def validate_recipe(recipe):
 
 
 FIVE_BLOCKS = ("1_1", "2_1", "3_1", "4_1", "5_1")
+# measured by benchmarks/gatys_rescaling.py (see the gatys preset's notes)
+GATYS_STYLE_WEIGHT = 1e3
+
+# k^2: how much larger the original VGG-19's squared features are than torchvision's (see the module's docstring).
+FEATURE_SCALE_SQUARED = (255 * 0.226) ** 2
+
+
+def weights_for_other_network(weights, network):
+    """(alpha, beta, gamma) balanced for the other network than ``network``, the one they were set for:
+    the same alpha, beta / k^2 and gamma * k^2 from torchvision's to the original, the reverse the other way.
+    Rounded to one significant digit: the conversion is an estimate (tests/test_quality.py checks the results).
+
+    >>> weights_for_other_network((1.0, 1e4, 10.0), "torchvision")
+    (1.0, 3.0, 30000.0)
+    """
+    alpha, beta, gamma = weights
+    factor = 1 / FEATURE_SCALE_SQUARED if network == "torchvision" else FEATURE_SCALE_SQUARED
+    return alpha, _one_digit(beta * factor), _one_digit(gamma / factor)
+
+
+def _one_digit(value):
+    return float(f"{value:.0e}") if value else 0.0
+
 
 D2L = Recipe(
     name="d2l",
@@ -193,7 +235,7 @@ D2L = Recipe(
     # layer it runs. This preset reproduces what d2l computes.
     content_layers={"relu4_4": 1.0},
     style_layers={"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "conv5_1": 1.0},
-    content_weight=1.0, style_weight=1e4, tv_weight=10.0,
+    content_weight=1.0, style_weight=1e4, tv_weight=10.0, network="torchvision",
     gram_normalization="chw", optimizer="adam", lr=0.3, lr_decay_every=50, lr_decay_factor=0.8,
     steps=500, image_size=(300, 450), init="content", space="normalized",
     source="Zhang, Lipton, Li, Smola: Dive into Deep Learning, section 14.12 (PyTorch version)",
@@ -201,29 +243,20 @@ D2L = Recipe(
         "d2l names conv layers 0, 5, 10, 19, 28 and 25, but torchvision's in-place ReLUs overwrite them: "
         "the features it uses are relu1_1, relu2_1, relu3_1, relu4_1, conv5_1 (style) and relu4_4 (content).",
         "d2l resizes the style image to the content image's shape; d2lstyle keeps its aspect ratio.",
+        "d2l's weights (1, 1e4, 10) are for torchvision's VGG-19; on the original VGG-19 they become (1, 3, 3e4).",
     ),
 )
 
 DEFAULT = D2L.replace(
     name="default",
-    summary="d2l's objective and Adam schedule at 512 px, VGG-19 in bfloat16 where the hardware has it",
-    # Measured (benchmarks/README.md, random weights): L-BFGS (strong Wolfe,
-    # history 5 to 100, or no line search) and coarse-to-fine schedules start
-    # faster but stall above the loss d2l's Adam schedule reaches in 500
-    # steps; shorter Adam schedules stop above it too. What pays is a cheaper
-    # step: frozen weights, channels-last convolutions, and bfloat16 where the
-    # processor computes it natively (1.6x per step measured). bfloat16's rounding
-    # leaves the loss ~0.1-1 % above float32's after 500 steps, so the default
-    # takes 550 steps, the last tenth in float32, to end at or below it.
+    summary="d2l's objective and Adam schedule at 512 px on the original VGG-19",
+    content_weight=1.0, style_weight=3.0, tv_weight=3e4, network="original",
     optimizer="adam", lr=0.3, lr_decay_every=50, lr_decay_factor=0.8, steps=550, image_size=512,
     scales=(1.0,), precision="auto",
     source="this project (see benchmarks/README.md for the measurements behind it)",
     notes=(
-        "The same loss as the d2l preset, so the two can be compared directly.",
         "precision='auto' runs VGG-19 in bfloat16 only on CPUs with AVX512-BF16 or AMX and on CUDA GPUs with "
-        "bfloat16; elsewhere everything is float32 and 550 steps take 10 % longer than d2l's 500.",
-        "Chosen with random VGG-19 weights (the only ones available offline where it was measured); "
-        "re-run benchmarks/tune.py with pretrained weights before relying on the choice.",
+        "bfloat16; elsewhere everything is float32.",
     ),
 )
 
@@ -234,7 +267,7 @@ PYTORCH = Recipe(
     # replaces the ReLUs by out-of-place ones: these are pre-ReLU values.
     content_layers={"conv2_2": 1.0},
     style_layers={"conv1_1": 1.0, "conv1_2": 1.0, "conv2_1": 1.0, "conv2_2": 1.0, "conv3_1": 1.0},
-    content_weight=1.0, style_weight=1e6, tv_weight=0.0,
+    content_weight=1.0, style_weight=1e6, tv_weight=0.0, network="torchvision",
     gram_normalization="chw", optimizer="lbfgs", lr=1.0, steps=300,
     image_size=512, init="content", space="pixels", clamp=True,
     source="Alexis Jacq and Winston Herring: Neural Transfer Using PyTorch (pytorch.org tutorials)",
@@ -242,6 +275,7 @@ PYTORCH = Recipe(
         "The tutorial's 'conv_4' is the fourth convolution, conv2_2, not a layer of block 4.",
         "It uses 512 px on a GPU and 128 px on a CPU, and resizes the shorter side.",
         "Its Gram matrix is divided by B*C*H*W with a batch B of 1, the same as C*H*W.",
+        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 the style weight becomes 300.",
     ),
 )
 
@@ -251,16 +285,16 @@ KERAS = Recipe(
     # Keras' blockN_convM layers include their ReLU: post-ReLU values.
     content_layers={"relu5_2": 1.0},
     style_layers={f"relu{b}": 0.2 for b in FIVE_BLOCKS},
-    content_weight=1e4, style_weight=1e-2, tv_weight=30.0,
+    content_weight=1e4, style_weight=1e-2, tv_weight=30.0, network="original",
     gram_normalization="hw", tv_reduction="sum",
     optimizer="adam", lr=0.02, betas=(0.99, 0.999), eps=0.1, steps=1000,
     image_size=512, init="content", space="pixels", clamp=True,
     source="TensorFlow tutorial: Neural style transfer (tensorflow.org/tutorials/generative/style_transfer)",
     notes=(
-        "Keras' VGG-19 takes BGR pixels in 0..255 minus the ImageNet mean, with its own (Caffe) weights; "
-        "this preset feeds torchvision's VGG-19 as usual, so its features are about 58 times smaller and "
-        "the same weights balance the losses differently.",
+        "Keras' VGG19 is the original VGG-19 and takes BGR pixels in 0..255 minus the mean pixel: the "
+        "original network's input stage does exactly that, so on it this preset is the tutorial's own.",
         "Style and content are averaged over their layers (weights 1/5 and 1/1).",
+        "On torchvision's VGG-19 the weights become (1e4, 30, 0.009).",
     ),
 )
 
@@ -271,7 +305,7 @@ UDACITY = Recipe(
     # runs, so all the features it compares are post-ReLU values.
     content_layers={"relu4_2": 1.0},
     style_layers={"relu1_1": 1.0, "relu2_1": 0.8, "relu3_1": 0.5, "relu4_1": 0.3, "relu5_1": 0.1},
-    content_weight=1.0, style_weight=1e6, tv_weight=0.0,
+    content_weight=1.0, style_weight=1e6, tv_weight=0.0, network="torchvision",
     gram_normalization="none", style_divisor="chw",
     optimizer="adam", lr=0.003, steps=2000, image_size=400, init="content", space="normalized",
     source="Udacity deep-learning-v2-pytorch, style-transfer/Style_Transfer_Exercise.ipynb",
@@ -280,24 +314,27 @@ UDACITY = Recipe(
         "Its Gram matrix is not normalised; each layer's loss is divided by C*H*W instead.",
         "The per-layer style weights are the exercise notebook's; copies of the solution use 1, 0.75, 0.2, 0.2, 0.2.",
         "Its load_image passes 400 to transforms.Resize, which sets the shorter side, not the longer one.",
+        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 the style weight becomes 300.",
     ),
 )
 
 GATYS = Recipe(
     name="gatys",
-    summary="Gatys et al. 2016: L-BFGS from white noise, average pooling, alpha/beta = 1e-3",
+    summary="Gatys et al. 2016: L-BFGS from white noise, average pooling, alpha/beta = 1e-3 (rescaled network)",
     content_layers={"relu4_2": 1.0},
     style_layers={f"relu{b}": 0.2 for b in FIVE_BLOCKS},
-    content_weight=0.5, style_weight=1e3, tv_weight=0.0,
+    content_weight=0.5, style_weight=GATYS_STYLE_WEIGHT, tv_weight=0.0, network="original",
     gram_normalization="none", style_reduction="sum", style_divisor="gatys", content_reduction="sum",
     pooling="avg", optimizer="lbfgs", lr=1.0, line_search="strong_wolfe", steps=500, image_size=512, init="noise",
     space="normalized",
     source="Gatys, Ecker, Bethge: Image Style Transfer Using Convolutional Neural Networks, CVPR 2016",
     notes=(
         "L_content = 1/2 sum (F - P)^2 (content_weight 0.5 = alpha * 1/2 with alpha = 1), "
-        "E_l = sum (G - A)^2 / (4 N^2 M^2), w_l = 1/5, beta = 1e3 for alpha/beta = 1e-3.",
-        "The paper's Caffe VGG-19 took 0..255 BGR pixels; torchvision's takes standardised RGB, so the "
-        "features are smaller and alpha/beta does not carry over exactly.",
+        "E_l = sum (G - A)^2 / (4 N^2 M^2), w_l = 1/5.",
+        "The paper's network is the original VGG-19 rescaled so that each filter's mean activation over images "
+        "and positions is 1; its alpha/beta = 1e-3 balances that network's losses. The network as released "
+        "(d2lstyle's 'original') has larger features: benchmarks/gatys_rescaling.py measures the style weight "
+        "that gives the same balance on it.",
         "Caffe's ReLUs are in place too, so the paper's conv4_2 and conv1_1 ... conv5_1 are post-ReLU "
         "values, as in the authors' own PyTorch code.",
     ),
@@ -306,10 +343,21 @@ GATYS = Recipe(
 PRESETS = {recipe.name: recipe for recipe in (DEFAULT, D2L, PYTORCH, KERAS, UDACITY, GATYS)}
 
 
-def get_recipe(name):
-    """The preset recipe called ``name`` (see ``PRESETS``)."""
+def get_recipe(name, network="original"):
+    """The preset recipe called ``name`` (see ``PRESETS``), with its loss weights for ``network``
+    ("original", the default network, or "torchvision"). A :class:`Recipe` is returned as it is.
+
+    >>> get_recipe("keras").style_weight, get_recipe("keras", "torchvision").style_weight
+    (0.01, 30.0)
+    """
     if isinstance(name, Recipe):
         return name
     if name not in PRESETS:
         raise RecipeError(f"no recipe called {name!r}; presets: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    _validate_choice("network", network, BALANCED_FOR)
+    preset = PRESETS[name]
+    if preset.network == network:
+        return preset
+    alpha, beta, gamma = weights_for_other_network(
+        (preset.content_weight, preset.style_weight, preset.tv_weight), preset.network)
+    return preset.replace(content_weight=alpha, style_weight=beta, tv_weight=gamma, network=network)

@@ -31,6 +31,7 @@ the run with the best image found so far.
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -42,7 +43,7 @@ from .checkpoints import validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
 from .errors import ImageError, RecipeError
 from .objective import LOSS_TERMS, compute_targets, loss_terms
-from .recipes import Recipe, get_recipe
+from .recipes import BALANCED_FOR, Recipe, get_recipe
 from .training import (SynthesizedImage, as_normalized, decayed_learning_rate, initial_image, make_closure,
                        make_optimizer, training_step)
 from .vgg import VGG19, FeatureExtractor
@@ -71,11 +72,15 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     ``resume`` takes a dict from :func:`d2lstyle.checkpoints.load_checkpoint`
     and continues from it.
     """
-    recipe = get_recipe(recipe)
+    _validate_inputs(content_img, style_img, vgg)
+    vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
+    recipe = recipe_for_network(recipe, vgg)
     content_img, style_img = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
                               for img in (content_img, style_img))
-    _validate_inputs(content_img, style_img, recipe, vgg)
-    vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
+    if recipe.content_layers and content_img is None:
+        raise RecipeError("the recipe has content layers but no content image was given")
+    if recipe.style_layers and style_img is None:
+        raise RecipeError("the recipe has style layers but no style image was given")
     device = _device_of(vgg) if device is None else pick_device(device) if isinstance(device, str) else device
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
@@ -345,17 +350,28 @@ def shape_at_scale(shape, scale, min_side):
     return scaled if scale >= 1 else tuple(max(side, min_side) for side in scaled)
 
 
-def _validate_inputs(content_img, style_img, recipe, vgg):
+def recipe_for_network(recipe, vgg):
+    """The recipe to run on ``vgg``: a preset's name gives the preset with its loss
+    weights for the network's family; a :class:`Recipe` is kept as it is, with
+    a warning when its weights were balanced for the other pretrained network."""
+    family = vgg.family if vgg.family in BALANCED_FOR else "original"
+    if not isinstance(recipe, Recipe):
+        return get_recipe(recipe, network=family)
+    if vgg.family in BALANCED_FOR and recipe.network != vgg.family:
+        warnings.warn(
+            f"recipe {recipe.name!r} has loss weights balanced for the {recipe.network} VGG-19, but this network "
+            f"is the {vgg.family} one, whose features have another size: use "
+            f"get_recipe({recipe.name!r}, network={vgg.family!r}) or set the weights yourself", stacklevel=3)
+    return recipe
+
+
+def _validate_inputs(content_img, style_img, vgg):
     if vgg is None:
         raise ValueError("stylise needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
     if not isinstance(vgg, nn.Module) or not hasattr(vgg, "__len__") or len(vgg) != 37:
         raise ValueError("vgg must be VGG-19's 37-layer features stack (d2lstyle.load_vgg19())")
     if content_img is None and style_img is None:
         raise ValueError("stylise needs a content image, a style image, or both")
-    if recipe.content_layers and content_img is None:
-        raise RecipeError("the recipe has content layers but no content image was given")
-    if recipe.style_layers and style_img is None:
-        raise RecipeError("the recipe has style layers but no style image was given")
 
 
 def _device_of(vgg):

@@ -136,7 +136,9 @@ class VGG19(nn.Module):
     ``features`` is the 37-layer stack (indexable like torchvision's:
     ``vgg[0]`` is conv1_1, ``vgg[:5]`` block 1); ``input_stage`` converts the
     pipeline's standardised RGB images into the input these parameters were
-    trained on; ``description`` says in words which network this is.
+    trained on; ``description`` says in words which network this is, and
+    ``family`` which loss weights suit it ("original", "torchvision", or
+    "random"; see :func:`d2lstyle.recipes.get_recipe`).
     ``vgg(x)`` runs both: ``features(input_stage(x))``.
 
     >>> from d2lstyle.networks import load_vgg19
@@ -145,11 +147,12 @@ class VGG19(nn.Module):
     (37, 'ReLU', (1, 512, 1, 1))
     """
 
-    def __init__(self, features, input_stage=None, description=""):
+    def __init__(self, features, input_stage=None, description="", family="random"):
         super().__init__()
         self.input_stage = input_stage if input_stage is not None else nn.Identity()
         self.features = features
         self.description = description
+        self.family = family
 
     def forward(self, x):
         return self.features(self.input_stage(x))
@@ -186,7 +189,7 @@ class VGG19(nn.Module):
             return self
         pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
         layers = [pool(2, 2) if name.startswith("pool") else layer for name, layer in zip(LAYER_NAMES, self)]
-        return VGG19(nn.Sequential(*layers), self.input_stage, self.description)
+        return VGG19(nn.Sequential(*layers), self.input_stage, self.description, self.family)
 
 
 def min_input_size(layers):

@@ -96,7 +96,7 @@ def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, 
     folder = tmp_path / "results.png"  # a folder, despite its name
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
-    monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
+    monkeypatch.setattr(cli, "choose_recipe", lambda *args: pytest.fail("the run started"))
     status, err = run_main([content, style, "-o", folder, "--network", "random"], capsys)
     assert status == 1 and "is a folder" in err and "Traceback" not in err
     assert (folder / "keep.txt").read_text() == "mine"
@@ -104,7 +104,7 @@ def test_an_output_folder_is_refused_before_the_run(pictures, tmp_path, capsys, 
 
 def test_an_output_under_a_file_is_refused_before_the_run(pictures, tmp_path, capsys, monkeypatch):
     content, style = pictures
-    monkeypatch.setattr(cli, "choose_recipe", lambda args: pytest.fail("the run started"))
+    monkeypatch.setattr(cli, "choose_recipe", lambda *args: pytest.fail("the run started"))
     status, err = run_main([content, style, "-o", content / "out.png", "--network", "random"], capsys)
     assert status == 1 and "is a file, not a folder" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -21,7 +21,7 @@ def test_every_preset_is_listed_and_valid():
 
 
 def test_d2l_numbers():
-    r = get_recipe("d2l")
+    r = get_recipe("d2l", network="torchvision")
     assert (r.content_weight, r.style_weight, r.tv_weight) == (1.0, 1e4, 10.0)
     assert (r.optimizer, r.lr, r.lr_decay_every, r.lr_decay_factor, r.steps) == ("adam", 0.3, 50, 0.8, 500)
     assert r.image_size == (300, 450) and r.init == "content" and r.space == "normalized"
@@ -33,7 +33,7 @@ def test_d2l_numbers():
 
 
 def test_pytorch_tutorial_numbers():
-    r = get_recipe("pytorch-tutorial")
+    r = get_recipe("pytorch-tutorial", network="torchvision")
     assert list(r.content_layers) == ["conv2_2"]  # its "conv_4" counts convolutions
     assert list(r.style_layers) == ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"]
     assert (r.content_weight, r.style_weight, r.tv_weight) == (1.0, 1e6, 0.0)
@@ -52,7 +52,7 @@ def test_keras_numbers():
 
 
 def test_udacity_numbers():
-    r = get_recipe("udacity")
+    r = get_recipe("udacity", network="torchvision")
     assert r.style_layers == {"relu1_1": 1.0, "relu2_1": 0.8, "relu3_1": 0.5, "relu4_1": 0.3, "relu5_1": 0.1}
     assert list(r.content_layers) == ["relu4_2"]
     assert (r.content_weight, r.style_weight, r.lr, r.steps, r.image_size) == (1.0, 1e6, 0.003, 2000, 400)
@@ -143,7 +143,7 @@ def tv_abs_sum(image):
 
 
 def test_d2l_total_is_d2ls_formula():
-    recipe, image = get_recipe("d2l"), torch.rand(1, 3, 8, 8)
+    recipe, image = get_recipe("d2l", network="torchvision"), torch.rand(1, 3, 8, 8)
     total, (x, p, a) = preset_total(recipe, image)
     style = sum(((flat(x[n]) @ flat(x[n]).T - flat(a[n]) @ flat(a[n]).T) / x[n][0].numel()).square().mean()
                 for n in recipe.style_layers)
@@ -165,7 +165,7 @@ def test_keras_total_is_the_tensorflow_tutorials_formula():
 
 
 def test_udacity_total_is_the_exercises_formula():
-    recipe, image = get_recipe("udacity"), torch.rand(1, 3, 8, 8)
+    recipe, image = get_recipe("udacity", network="torchvision"), torch.rand(1, 3, 8, 8)
     total, (x, p, a) = preset_total(recipe, image)
     style = 0
     for name, weight in recipe.style_layers.items():
@@ -177,7 +177,7 @@ def test_udacity_total_is_the_exercises_formula():
 
 
 def test_pytorch_tutorial_total_is_its_formula():
-    recipe, image = get_recipe("pytorch-tutorial"), torch.rand(1, 3, 8, 8)
+    recipe, image = get_recipe("pytorch-tutorial", network="torchvision"), torch.rand(1, 3, 8, 8)
     total, (x, p, a) = preset_total(recipe, image)
 
     def gram(X):
