@@ -6,8 +6,8 @@ network from :mod:`~d2lstyle.networks`) -> :mod:`~d2lstyle.losses`, summed by
 pieces), run by :mod:`~d2lstyle.transfer` -> image file, with the settings of
 each run in :mod:`~d2lstyle.recipes`.
 
-The figures (:mod:`~d2lstyle.plotting`), the explorer
-(:mod:`~d2lstyle.explorer`, :mod:`~d2lstyle.explorer_ui`) and the exercise
+The figures (:mod:`~d2lstyle.plotting`), the explorer (its model
+:mod:`~d2lstyle.explorer` and its view :mod:`~d2lstyle.widgets`) and the exercise
 checkers (:mod:`~d2lstyle.exercises`) are imported on their own, so that the
 command-line tool starts without matplotlib.
 

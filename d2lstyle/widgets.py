@@ -1,387 +1,44 @@
-"""The interactive explorer: change a setting, press Run, watch what happens.
+"""The explorer's view: ipywidgets around an :class:`~d2lstyle.explorer.Explorer`.
 
-Two layers, so that all the logic can be tested without a browser:
+:class:`ExplorerUI` holds no state of its own. Each control is tied to one
+trait of its Explorer (:meth:`ExplorerUI._tie`), so that moving a slider sets
+the trait and setting the trait from code moves the slider; the buttons call
+the Explorer's ``run``, ``stop`` and ``save``; the preview and the loss plot
+are redrawn from its progress hooks. The controls are built a group at a
+time (``_build_network_controls``, ``_build_image_pickers``, ...), so that
+``ExplorerUI.__init__`` reads as the layout of the panel, top to bottom.
 
-- :class:`Explorer` holds the state of a session (the images, the preset, the
-  loss weights alpha, beta, gamma, the layers, the steps and the size) as
-  traitlets, turns it into a :class:`~d2lstyle.recipes.Recipe`, and runs
-  :func:`~d2lstyle.transfer.stylise` in a background thread with
-  :meth:`~Explorer.run`, :meth:`~Explorer.stop` and :meth:`~Explorer.save`.
-- :class:`ExplorerUI` is an ipywidgets box around an Explorer: each control
-  is tied to one of its traits, the buttons call its methods, and the preview
-  and the loss plot are redrawn from its progress hooks.
+Every control carries the CSS class ``d2lstyle-<name>`` (``d2lstyle-run``,
+``d2lstyle-style-weight``, ...), by which tests/test_explorer_browser.py finds
+it in JupyterLab.
 
-Why a thread: a button's click handler runs inside the kernel's message loop.
-Had it run the optimisation itself, the kernel would read no other message
-until the run ended, so a click on Stop would wait in the queue until there
-was nothing left to stop. The worker thread leaves the loop free (PyTorch
-releases the GIL while it computes); Stop sets a :class:`threading.Event`
-that the step callback checks, and :func:`~d2lstyle.transfer.stylise` then
-ends the run with the best image found so far.
-
->>> from d2lstyle.settings import Settings
->>> explorer = Explorer(Settings(network="random", quick=True), preset="keras")
->>> explorer.style_weight, explorer.content_layer, explorer.steps, explorer.size
-(0.01, 'relu5_2', 1000, 512)
->>> recipe, notes = explorer.prepared_recipe()   # what Run would do: quick mode caps it
->>> recipe.steps, recipe.image_size, notes
-(20, 64, ['Quick mode: 1000 steps -> 20.', 'Quick mode: image size 512 -> 64.'])
+The model lives in :mod:`d2lstyle.explorer`; ``Explorer`` is imported here
+too, so that ``from d2lstyle.widgets import Explorer, ExplorerUI`` works.
 """
 
+import html
 import io
 import itertools
 import re
-import sys
-import tempfile
-import threading
-import time
 import traceback
 from pathlib import Path
 
-import traitlets
-from traitlets import Dict, Float, Int, Unicode, observe, validate
+import ipywidgets as widgets
 
-from . import images, networks, plotting
+from . import images, plotting
 from .errors import D2lStyleError
-from .recipes import PRESETS, get_recipe
-from .settings import QUICK_MAX_SIDE, QUICK_MAX_STEPS, get_settings
-from .transfer import stylise
-from .vgg import LAYER_NAMES, layer_index
+from .explorer import LAYER_CHOICES, SETTING_TRAITS, Explorer
+from .networks import NETWORKS
+from .recipes import INITS, PRESETS, get_recipe
+from .settings import QUICK_MAX_SIDE, QUICK_MAX_STEPS
 
-# The layers the explorer offers: every convolution, before (conv) and after
-# (relu) its ReLU. Pooling layers repeat the ReLU before them at half the size.
-LAYER_CHOICES = tuple(name for name in LAYER_NAMES if not name.startswith("pool"))
-INIT_CHOICES = ("content", "noise", "style")
-# The traits that make up the recipe (a change to any of them changes the run).
-SETTING_TRAITS = ["content", "style", "preset", "content_weight", "style_weight", "tv_weight", "content_layer",
-                  "style_layers", "steps", "size", "init"]
+# What the menus show for each value they offer.
+NETWORK_LABELS = {"original": "original VGG-19 (Gatys et al.)",
+                  "torchvision": "torchvision's VGG-19 (548 MB download)",
+                  "random": "random: NOT trained (speed tests only)"}
+INIT_LABELS = {"content": "the content photo p", "noise": "noise", "style": "the style artwork a"}
+DESCRIPTION_WIDTH = {"description_width": "110px"}
 
-
-def _resolve_image(name_or_path):
-    """A path to an image file: ``name_or_path`` itself, or a bundled image."""
-    path = Path(name_or_path).expanduser()
-    if path.is_file():
-        return str(path)
-    return str(images.bundled_image(str(name_or_path)))
-
-
-def _safe_file_name(name):
-    """A file name without folders or unusual characters: ``"../my cat.JPG"`` -> ``"my_cat.JPG"``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(name)).name).strip("._") or "upload"
-
-
-class Explorer(traitlets.HasTraits):
-    """The state and actions of an interactive style-transfer session.
-
-    Every setting is a trait: set it from code (``explorer.style_weight =
-    1e5``) or with the linked widget of an :class:`ExplorerUI`; either way
-    the other side follows. Choosing a ``preset`` loads all of its values.
-
-    ``run()`` starts :func:`~d2lstyle.transfer.stylise` in a worker thread
-    and returns at once (``run(wait=True)`` waits and returns the result);
-    ``stop()`` asks the run to end after the current step; ``save()`` writes
-    the image with :func:`~d2lstyle.images.save_image`.
-
-    Functions in ``step_hooks`` are called (in the worker thread) as
-    ``hook(info)`` with the :class:`~d2lstyle.transfer.StepInfo` of the first
-    step, the last one, and every step that comes ``preview_interval``
-    seconds or more after the previous call; an exception in a hook ends the
-    run with status ``"error"``. Functions in ``finish_hooks`` are called as
-    ``hook(explorer)`` once the run has ended, whatever the reason.
-    """
-
-    content = Unicode(help="path of the content photograph p")
-    style = Unicode(help="path of the style artwork a")
-    preset = Unicode("d2l", help="the preset the other settings start from")
-    content_weight = Float(1.0, min=0.0, help="alpha, the content loss weight (0: no content term)")
-    style_weight = Float(1e4, min=0.0, help="beta, the style loss weight (0: no style term)")
-    tv_weight = Float(10.0, min=0.0, help="gamma, the total variation weight (0: no TV term)")
-    content_layer = Unicode("relu4_4", help="the content layer")
-    style_layers = Dict(help="style layer name -> its weight b_l")
-    steps = Int(500, help="loss evaluations (capped in quick mode)")
-    size = Int(450, help="the longer side of the image in pixels (capped in quick mode)")
-    init = traitlets.Enum(INIT_CHOICES, "content", help="where the optimisation starts")
-    status = Unicode("idle", help="idle, running, stopping, finished, stopped, diverged, interrupted or error")
-    message = Unicode("", help="one line about the last run")
-
-    def __init__(self, settings=None, vgg=None, *, content="tubingen", style="starry_night", preset="d2l",
-                 output_dir="outputs", preview_interval=0.5):
-        super().__init__()
-        self.settings = settings if settings is not None else get_settings(verbose=False)
-        self._vgg = vgg
-        self.output_dir = Path(output_dir)
-        self.preview_interval = preview_interval
-        self.step_hooks, self.finish_hooks = [], []
-        self.result = None  # the TransferResult of the last run
-        self.latest = None  # the last image shown (normalised tensor): what save() writes
-        self.error, self.error_text = None, ""  # the exception that ended the last run, and its traceback
-        self.notes = []  # what quick mode changed in the last run
-        self.saved = None  # the path of the last image saved
-        self._loaded = {}  # path -> PIL image
-        self._stop_event = threading.Event()
-        # The lock makes "is a run going on?" and the status change that follows one step: without it a Stop
-        # arriving as the run ends could leave the status at "stopping". (Reentrant: observers may read state.)
-        self._thread, self._busy, self._lock = None, False, threading.RLock()
-        self._last_preview = 0.0
-        self._upload_dir = None
-        self.content = _resolve_image(content)
-        self.style = _resolve_image(style)
-        self.load_preset(preset)
-
-    # --- the images ---------------------------------------------------------
-
-    @validate("content", "style")
-    def _check_image(self, proposal):
-        path = _resolve_image(proposal.value)
-        if path not in self._loaded:
-            self._loaded[path] = images.load_image(path)  # raises ImageError with a clear message
-        return path
-
-    @property
-    def content_image(self):
-        """The content photograph p as a PIL image."""
-        return self._loaded[self.content]
-
-    @property
-    def style_image(self):
-        """The style artwork a as a PIL image."""
-        return self._loaded[self.style]
-
-    def add_upload(self, kind, name, data):
-        """Store uploaded image bytes in a temporary folder and use them as the
-        ``kind`` ("content" or "style") image; returns the file's path.
-
-        A file that is not a readable image raises
-        :class:`~d2lstyle.errors.ImageError` and leaves the choice as it was.
-        """
-        if kind not in ("content", "style"):
-            raise ValueError(f"kind must be 'content' or 'style', not {kind!r}")
-        if self._upload_dir is None:
-            self._upload_dir = Path(tempfile.mkdtemp(prefix="d2lstyle-uploads-"))
-        name = _safe_file_name(name)
-        path = self._upload_dir / name
-        for number in itertools.count(2):
-            if not path.exists():
-                break
-            path = self._upload_dir / f"{Path(name).stem}-{number}{Path(name).suffix}"
-        path.write_bytes(bytes(data))
-        try:
-            setattr(self, kind, str(path))
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
-        return path
-
-    # --- the settings -------------------------------------------------------
-
-    @validate("preset")
-    def _check_preset(self, proposal):
-        return get_recipe(proposal.value).name  # raises RecipeError for an unknown name
-
-    @observe("preset")
-    def _preset_changed(self, change):
-        self._apply_preset(get_recipe(change.new))
-
-    def load_preset(self, name):
-        """Set every setting to the values of the preset ``name`` (again)."""
-        if name == self.preset:
-            self._apply_preset(get_recipe(name))
-        else:
-            self.preset = name
-
-    def _apply_preset(self, recipe):
-        self.content_weight = recipe.content_weight
-        self.style_weight = recipe.style_weight
-        self.tv_weight = recipe.tv_weight
-        self.content_layer = next(iter(recipe.content_layers))  # every preset has one
-        self.style_layers = dict(recipe.style_layers)
-        self.steps = recipe.steps
-        self.size = recipe.image_size if isinstance(recipe.image_size, int) else max(recipe.image_size)
-        self.init = recipe.init
-
-    @validate("content_layer")
-    def _check_content_layer(self, proposal):
-        layer_index(proposal.value)  # raises LayerError naming the close matches
-        return proposal.value
-
-    @validate("style_layers")
-    def _check_style_layers(self, proposal):
-        for name in proposal.value:
-            layer_index(name)
-        return dict(sorted(proposal.value.items(), key=lambda item: layer_index(item[0])))
-
-    def style_layer_weight(self, name):
-        """The weight b_l a newly added style layer gets: the preset's weight
-        for that layer, or else the mean of the preset's style-layer weights."""
-        preset_layers = get_recipe(self.preset).style_layers
-        mean = sum(preset_layers.values()) / len(preset_layers) if preset_layers else 1.0
-        return preset_layers.get(name, mean)
-
-    def set_style_layer(self, name, on=True):
-        """Add (``on``) or remove a style layer (see :meth:`style_layer_weight`)."""
-        layers = dict(self.style_layers)
-        if not on:
-            layers.pop(name, None)
-        elif name not in layers:
-            layers[name] = self.style_layer_weight(name)
-        self.style_layers = layers
-
-    def recipe(self):
-        """The preset with the explorer's settings, at full quality.
-
-        The content image keeps its aspect ratio: ``size`` is its longer side.
-        Raises :class:`~d2lstyle.errors.RecipeError` for settings that cannot
-        run (for example no layer at all).
-        """
-        base = get_recipe(self.preset)
-        content_layers = {self.content_layer: base.content_layers.get(self.content_layer, 1.0)}
-        return base.replace(
-            name="explorer", summary=f"the {base.name} preset with the explorer's settings",
-            content_layers=content_layers, style_layers=dict(self.style_layers),
-            content_weight=self.content_weight, style_weight=self.style_weight, tv_weight=self.tv_weight,
-            steps=self.steps, image_size=self.size, init=self.init,
-        )
-
-    def prepared_recipe(self):
-        """``(recipe, notes)``: the recipe a run uses, capped in quick mode, and
-        the lines that say what quick mode changed (captured, not printed)."""
-        return self.settings.cap_recipe(self.recipe())
-
-    @property
-    def network_description(self):
-        """Which VGG-19 the runs use, in words (the network's own description
-        once it is loaded, else the settings')."""
-        loaded = getattr(self._vgg, "description", "")
-        return loaded or networks.describe(self.settings.network, self.settings.seed)
-
-    @property
-    def vgg(self):
-        """VGG-19 with the session's weights, loaded at the first run."""
-        if self._vgg is None:
-            self._vgg = self.settings.load_vgg()
-        return self._vgg
-
-    # --- running ------------------------------------------------------------
-
-    @property
-    def running(self):
-        """True from run() until the run has ended."""
-        return self._busy
-
-    def run(self, wait=False):
-        """Start a run in a worker thread; return the thread, or with ``wait``
-        the :class:`~d2lstyle.transfer.TransferResult` (an exception that ended
-        the run is raised again).
-
-        Invalid settings raise at once, before any thread starts.
-        """
-        with self._lock:
-            if self._busy:
-                raise D2lStyleError("a run is already in progress: press Stop first")
-            recipe, self.notes = self.prepared_recipe()
-            content_img, style_img = self.content_image, self.style_image
-            self._stop_event.clear()
-            self.result, self.error, self.error_text = None, None, ""
-            self._last_preview = 0.0
-            self._busy = True
-            self.message = " ".join(self.notes)
-            self.status = "running"
-            self._thread = threading.Thread(target=self._work, args=(recipe, content_img, style_img),
-                                            name="d2lstyle-explorer", daemon=True)
-            self._thread.start()
-        if not wait:
-            return self._thread
-        self.wait()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-    def wait(self, timeout=None):
-        """Wait until the run ends (or ``timeout`` seconds); returns the result.
-        Ctrl-C (the kernel's interrupt button) while waiting stops the run."""
-        thread = self._thread
-        if thread is None:
-            return self.result
-        try:
-            thread.join(timeout)
-        except KeyboardInterrupt:
-            self.stop()
-            thread.join()
-        return self.result
-
-    def stop(self):
-        """Ask the run to end after the current step; it keeps the best image so far."""
-        with self._lock:
-            if self._busy:
-                self._stop_event.set()
-                self.status = "stopping"
-
-    def _on_step(self, info):
-        now = time.perf_counter()
-        if info.step in (1, info.steps) or now - self._last_preview >= self.preview_interval:
-            self._last_preview = now
-            self.latest = info.image.detach().to("cpu").clone()
-            for hook in list(self.step_hooks):
-                hook(info)
-        return self._stop_event.is_set()
-
-    def _work(self, recipe, content_img, style_img):
-        result = error = None
-        try:
-            if self._vgg is None:
-                self.message = "loading VGG-19 ..."
-            result = stylise(content_img, style_img, recipe, self.vgg, device=self.settings.device,
-                             seed=self.settings.seed, callbacks=[self._on_step], progress=False)
-        except Exception as exc:  # noqa: BLE001 - reported through status, error and the hooks, never lost
-            error = exc
-            self.error_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.result, self.error = result, error
-        if result is not None:
-            self.latest = result.image
-            steps = len(result.history["step"])
-            seconds = result.history["seconds"][-1] if steps else 0.0
-            summary = result.message or f"{steps} steps in {seconds:.1f} s"
-            if steps:
-                summary += f"; final loss {result.final_loss:.4g}"
-            self.message = summary
-        else:
-            self.message = f"{type(error).__name__}: {error}"
-        with self._lock:
-            self._busy = False
-            self.status = "error" if error is not None else result.status
-        for hook in list(self.finish_hooks):
-            try:
-                hook(self)
-            except Exception:  # noqa: BLE001 - a broken hook must not hide the run's outcome
-                text = traceback.format_exc()
-                self.error_text += text
-                print(text, file=sys.__stderr__)
-
-    # --- saving -------------------------------------------------------------
-
-    def next_output_path(self):
-        """``output_dir/<content>-<style>-NNN.png`` with the first unused number."""
-        stem = f"{Path(self.content).stem}-{Path(self.style).stem}"
-        for number in itertools.count(1):
-            path = self.output_dir / f"{stem}-{number:03d}.png"
-            if not path.exists():
-                return path
-
-    def save(self, path=None):
-        """Write the current image (the result, or during a run the image last
-        shown) to ``path`` or :meth:`next_output_path`; returns the absolute path.
-
-        Written atomically, and never over the content or style image.
-        """
-        if self.latest is None:
-            raise D2lStyleError("nothing to save yet: press Run first")
-        path = Path(path).expanduser() if path else self.next_output_path()
-        written = images.save_image(self.latest, path, protect=(self.content, self.style))
-        self.saved = written.resolve()
-        return self.saved
-
-
-# --- the widgets -------------------------------------------------------------
 
 def png_bytes(image):
     """A PIL image (or normalised tensor) encoded as PNG bytes, for ``ipywidgets.Image``.
@@ -400,6 +57,9 @@ def loss_plot_png(history, title="Loss during optimisation", size=(4.6, 3.2)):
 
     Uses matplotlib's object-oriented API with the Agg canvas and never
     pyplot, so that it is safe to call from the worker thread.
+
+    >>> loss_plot_png(None)[:4]
+    b'\\x89PNG'
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -428,8 +88,43 @@ def _format_weight(value):
     return f"{value:.3g}"
 
 
+def _escape(value):
+    return html.escape(str(value))
+
+
+def _block_of(layer_name):
+    """The block of VGG-19 a layer is in: ``"relu3_2"`` -> 3."""
+    return int(re.search(r"\d+", layer_name).group())
+
+
+def _tagged(widget, name):
+    """``widget`` with the CSS class ``d2lstyle-<name>``."""
+    widget.add_class(f"d2lstyle-{name}")
+    return widget
+
+
+def _log_slider(description, low, high):
+    """A slider for a loss weight from 10**low to 10**high, in quarter powers of ten."""
+    return widgets.FloatLogSlider(description=description, min=low, max=high, step=0.25, continuous_update=False,
+                                  style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="420px"))
+
+
+def _int_slider(description, low, high):
+    return widgets.IntSlider(description=description, min=low, max=high, continuous_update=False,
+                             style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="420px"))
+
+
+def _image_picker(kind, description, upload_text):
+    """``(dropdown, upload, thumbnail)`` for the content or style image."""
+    options = [(path.stem, str(path)) for path in images.bundled_images(kind)]
+    return (widgets.Dropdown(description=description, options=options),
+            widgets.FileUpload(accept="image/*", multiple=False, description=upload_text,
+                               layout=widgets.Layout(width="180px")),
+            widgets.Image(format="png", layout=widgets.Layout(max_width="160px")))
+
+
 class ExplorerUI:
-    """The explorer's widgets around an :class:`Explorer`; display it in a notebook cell.
+    """The explorer's widgets around an :class:`~d2lstyle.explorer.Explorer`; display it in a notebook cell.
 
     ``ExplorerUI(explorer)`` or ``ExplorerUI(settings=..., preset=...)`` (the
     keyword arguments go to a new Explorer). The controls are attributes
@@ -443,109 +138,122 @@ class ExplorerUI:
     """
 
     def __init__(self, explorer=None, **explorer_options):
-        import ipywidgets as w
-
-        self.explorer = explorer = explorer if explorer is not None else Explorer(**explorer_options)
-        self._syncing = 0
-        settings = explorer.settings
-        quick = (f"ON: runs are capped at {QUICK_MAX_SIDE} px and {QUICK_MAX_STEPS} steps" if settings.quick
-                 else "off")
-        self.network_label = w.HTML(
-            f"<b>network:</b> {_escape(explorer.network_description)}<br>"
-            f"<b>device:</b> {settings.device} &nbsp; <b>quick mode:</b> {quick}")
-        self.network_label.add_class("d2lstyle-network")
-
-        # The images.
-        self.content_dropdown = w.Dropdown(description="content p", options=self._image_options("content"))
-        self.style_dropdown = w.Dropdown(description="style a", options=self._image_options("style"))
-        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="upload photo")
-        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload artwork")
-        self.content_thumbnail = w.Image(format="png", layout=w.Layout(max_width="160px"))
-        self.style_thumbnail = w.Image(format="png", layout=w.Layout(max_width="160px"))
-
-        # The recipe.
-        self.preset_dropdown = w.Dropdown(description="preset", options=list(PRESETS))
-        self.preset_label = w.HTML()
-        slider = dict(continuous_update=False, style={"description_width": "110px"},
-                      layout=w.Layout(width="420px"))
-        self.content_weight_slider = w.FloatLogSlider(description="content α", min=-3, max=6, step=0.25,
-                                                      **slider)
-        self.style_weight_slider = w.FloatLogSlider(description="style β", min=-3, max=9, step=0.25, **slider)
-        self.tv_weight_slider = w.FloatLogSlider(description="TV γ", min=-2, max=3, step=0.25, **slider)
-        self.weight_checkboxes = {name: w.Checkbox(description="on", indent=False, layout=w.Layout(width="60px"))
-                                  for name in ("content", "style", "tv")}
-        self.steps_slider = w.IntSlider(description="steps", min=1, max=2000, **slider)
-        self.size_slider = w.IntSlider(description="size (long side)", min=32, max=1024, **slider)
-        self.content_layer_dropdown = w.Dropdown(description="content layer", options=list(LAYER_CHOICES),
-                                                 style={"description_width": "110px"})
-        self.init_dropdown = w.Dropdown(
-            description="start from", style={"description_width": "110px"},
-            options=[("the content photo p", "content"), ("noise", "noise"), ("the style artwork a", "style")])
-        self.style_checkboxes = {name: w.Checkbox(description=name, indent=False, layout=w.Layout(width="82px"))
-                                 for name in LAYER_CHOICES}
-        rows = []
-        for block in range(1, 6):
-            names = [name for name in LAYER_CHOICES if name[4] == str(block)]
-            rows.append(w.HBox([w.Label(f"block {block}", layout=w.Layout(width="60px"))]
-                               + [self.style_checkboxes[name] for name in names]))
-        self.style_layers_box = w.VBox(rows)
-        self.style_layers_box.add_class("d2lstyle-style-layers")
-        self.formula = w.HTML()
-
-        # Running, stopping, saving.
-        self.run_button = w.Button(description="Run", icon="play", button_style="success",
-                                   tooltip="optimise the image with these settings")
-        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger", disabled=True,
-                                    tooltip="end the run after this step and keep the best image so far")
-        self.save_button = w.Button(description="Save", icon="save", tooltip="write the image shown to a PNG file")
-        self.save_path = w.Text(description="save to", layout=w.Layout(width="380px"),
-                                placeholder=f"{explorer.output_dir}/<content>-<style>-NNN.png")
-        self.status_label = w.HTML()
-        self.saved_label = w.HTML()
-        self.preview = w.Image(format="png", layout=w.Layout(width="360px"))
-        self.loss_plot = w.Image(format="png", value=loss_plot_png(None), layout=w.Layout(width="400px"))
-        self.log = w.Output(layout=w.Layout(max_height="240px", overflow="auto"))
-        for widget, name in ((self.content_weight_slider, "content-weight"), (self.style_weight_slider, "style-weight"),
-                             (self.tv_weight_slider, "tv-weight"), (self.steps_slider, "steps"),
-                             (self.run_button, "run"), (self.stop_button, "stop"), (self.save_button, "save"),
-                             (self.save_path, "save-path"), (self.status_label, "status"),
-                             (self.saved_label, "saved"), (self.preview, "preview"), (self.loss_plot, "loss-plot"),
-                             (self.formula, "formula"), (self.log, "log"), (self.preset_dropdown, "preset")):
-            widget.add_class(f"d2lstyle-{name}")
-
+        self.explorer = explorer if explorer is not None else Explorer(**explorer_options)
+        self._syncing = 0  # > 0 while widgets are set from the explorer (see _tie)
+        self.widget = _tagged(widgets.VBox([
+            self._build_network_controls(),  # which VGG-19, on which device, quick mode or not
+            self._build_image_pickers(),  # the photograph p and the artwork a
+            self._build_recipe_controls(),  # the preset, alpha, beta, gamma, steps, size, content layer, start
+            self._build_style_layer_grid(),  # one checkbox per layer, a row per block
+            self._build_run_controls(),  # the formula with its numbers; Run, Stop, Save; what happened
+            self._build_output_area(),  # the image, the loss plot, the log of unexpected errors
+        ]), "explorer")
         self._link()
-        self.widget = w.VBox([
-            self.network_label,
-            w.HBox([w.VBox([self.content_dropdown, self.content_upload, self.content_thumbnail]),
-                    w.VBox([self.style_dropdown, self.style_upload, self.style_thumbnail])]),
-            w.HBox([self.preset_dropdown, self.preset_label]),
-            w.HBox([w.VBox([w.HBox([self.content_weight_slider, self.weight_checkboxes["content"]]),
-                            w.HBox([self.style_weight_slider, self.weight_checkboxes["style"]]),
-                            w.HBox([self.tv_weight_slider, self.weight_checkboxes["tv"]])]),
-                    w.VBox([self.steps_slider, self.size_slider, self.content_layer_dropdown, self.init_dropdown])]),
-            w.HTML("<b>style layers</b> (conv: a convolution's output before its ReLU, relu: after it)"),
-            self.style_layers_box,
-            self.formula,
-            w.HBox([self.run_button, self.stop_button, self.save_button, self.save_path]),
-            self.status_label,
-            self.saved_label,
-            w.HBox([self.preview, self.loss_plot]),
-            self.log,
-        ])
-        self.widget.add_class("d2lstyle-explorer")
 
     def _ipython_display_(self):
         from IPython.display import display
 
         display(self.widget)
 
+    # --- the widgets, a group at a time ---------------------------------------
+
+    def _build_network_controls(self):
+        """``network_dropdown`` (which VGG-19 the next run uses) and
+        ``network_label`` (that network in words, the device and quick mode)."""
+        self.network_dropdown = _tagged(widgets.Dropdown(
+            description="network", style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="420px"),
+            options=[(NETWORK_LABELS.get(name, name), name) for name in NETWORKS]), "network-choice")
+        self.network_label = _tagged(widgets.HTML(), "network")
+        return widgets.VBox([self.network_dropdown, self.network_label])
+
+    def _build_image_pickers(self):
+        """For p and for a: a dropdown of the bundled images (and uploads), an
+        upload button and a thumbnail (``content_dropdown``, ``content_upload``,
+        ``content_thumbnail``, and the same for ``style``)."""
+        self.content_dropdown, self.content_upload, self.content_thumbnail = _image_picker(
+            "content", "content p", "upload photo")
+        self.style_dropdown, self.style_upload, self.style_thumbnail = _image_picker(
+            "style", "style a", "upload artwork")
+        return widgets.HBox([widgets.VBox([self.content_dropdown, self.content_upload, self.content_thumbnail]),
+                             widgets.VBox([self.style_dropdown, self.style_upload, self.style_thumbnail])])
+
+    def _build_recipe_controls(self):
+        """``preset_dropdown`` with ``preset_label``; a log slider per loss
+        weight (``content_weight_slider``, ``style_weight_slider``,
+        ``tv_weight_slider``), each with an on/off box in ``weight_checkboxes``;
+        ``steps_slider``, ``size_slider``, ``content_layer_dropdown`` and
+        ``init_dropdown``."""
+        self.preset_dropdown = _tagged(widgets.Dropdown(description="preset", options=list(PRESETS)), "preset")
+        self.preset_label = widgets.HTML()
+        self.content_weight_slider = _tagged(_log_slider("content α", -3, 6), "content-weight")
+        self.style_weight_slider = _tagged(_log_slider("style β", -3, 9), "style-weight")
+        self.tv_weight_slider = _tagged(_log_slider("TV γ", -2, 3), "tv-weight")
+        self.weight_checkboxes = {name: widgets.Checkbox(description="on", indent=False,
+                                                         layout=widgets.Layout(width="60px"))
+                                  for name in ("content", "style", "tv")}
+        self.steps_slider = _tagged(_int_slider("steps", 1, 2000), "steps")
+        self.size_slider = _int_slider("size (long side)", 32, 1024)
+        self.content_layer_dropdown = widgets.Dropdown(description="content layer", options=list(LAYER_CHOICES),
+                                                       style=DESCRIPTION_WIDTH)
+        self.init_dropdown = widgets.Dropdown(description="start from", style=DESCRIPTION_WIDTH,
+                                              options=[(INIT_LABELS.get(name, name), name) for name in INITS])
+        loss_weights = widgets.VBox([
+            widgets.HBox([self.content_weight_slider, self.weight_checkboxes["content"]]),
+            widgets.HBox([self.style_weight_slider, self.weight_checkboxes["style"]]),
+            widgets.HBox([self.tv_weight_slider, self.weight_checkboxes["tv"]]),
+        ])
+        run_size = widgets.VBox([self.steps_slider, self.size_slider, self.content_layer_dropdown, self.init_dropdown])
+        return widgets.VBox([widgets.HBox([self.preset_dropdown, self.preset_label]),
+                             widgets.HBox([loss_weights, run_size])])
+
+    def _build_style_layer_grid(self):
+        """``style_checkboxes``: one per layer of LAYER_CHOICES, in
+        ``style_layers_box`` with a row per block of VGG-19."""
+        self.style_checkboxes = {name: widgets.Checkbox(description=name, indent=False,
+                                                        layout=widgets.Layout(width="82px"))
+                                 for name in LAYER_CHOICES}
+        rows = [widgets.HBox([widgets.Label(f"block {block}", layout=widgets.Layout(width="60px"))]
+                             + [self.style_checkboxes[name] for name in names])
+                for block, names in itertools.groupby(LAYER_CHOICES, key=_block_of)]
+        self.style_layers_box = _tagged(widgets.VBox(rows), "style-layers")
+        return widgets.VBox([
+            widgets.HTML("<b>style layers</b> (conv: a convolution's output before its ReLU, relu: after it)"),
+            self.style_layers_box,
+        ])
+
+    def _build_run_controls(self):
+        """``formula`` (the loss a run minimises, with its numbers), ``run_button``,
+        ``stop_button``, ``save_button`` with ``save_path``, and ``status_label``
+        and ``saved_label``, which say what happened."""
+        self.formula = _tagged(widgets.HTML(), "formula")
+        self.run_button = _tagged(widgets.Button(description="Run", icon="play", button_style="success",
+                                                 tooltip="optimise the image with these settings"), "run")
+        self.stop_button = _tagged(widgets.Button(
+            description="Stop", icon="stop", button_style="danger", disabled=True,
+            tooltip="end the run after this step and keep the best image so far"), "stop")
+        self.save_button = _tagged(widgets.Button(description="Save", icon="save",
+                                                  tooltip="write the image shown to a PNG file"), "save")
+        self.save_path = _tagged(widgets.Text(
+            description="save to", layout=widgets.Layout(width="380px"),
+            placeholder=f"{self.explorer.output_dir}/<content>-<style>-NNN.png"), "save-path")
+        self.status_label = _tagged(widgets.HTML(), "status")
+        self.saved_label = _tagged(widgets.HTML(), "saved")
+        return widgets.VBox([self.formula,
+                             widgets.HBox([self.run_button, self.stop_button, self.save_button, self.save_path]),
+                             self.status_label, self.saved_label])
+
+    def _build_output_area(self):
+        """``preview`` (the image), ``loss_plot`` (its loss terms) and ``log``
+        (the traceback of an unexpected error)."""
+        self.preview = _tagged(widgets.Image(format="png", layout=widgets.Layout(width="360px")), "preview")
+        self.loss_plot = _tagged(widgets.Image(format="png", value=loss_plot_png(None),
+                                               layout=widgets.Layout(width="400px")), "loss-plot")
+        self.log = _tagged(widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto")), "log")
+        return widgets.VBox([widgets.HBox([self.preview, self.loss_plot]), self.log])
+
     # --- wiring -------------------------------------------------------------
 
-    @staticmethod
-    def _image_options(kind):
-        return [(path.stem, str(path)) for path in images.bundled_images(kind)]
-
-    def _tie(self, trait, widgets, show, read):
+    def _tie(self, trait, controls, show, read):
         """Keep ``explorer.<trait>`` and its widgets in step, both ways.
 
         ``show(value)`` sets the widgets from the trait, ``read()`` returns the
@@ -568,11 +276,11 @@ class ExplorerUI:
 
         from_explorer()
         explorer.observe(self._guarded(from_explorer), trait)
-        for widget in widgets:
-            widget.observe(self._guarded(from_widget), "value")
+        for control in controls:
+            control.observe(self._guarded(from_widget), "value")
 
-    def _tie_value(self, trait, widget):
-        self._tie(trait, [widget], lambda value: setattr(widget, "value", value), lambda: widget.value)
+    def _tie_value(self, trait, control):
+        self._tie(trait, [control], lambda value: setattr(control, "value", value), lambda: control.value)
 
     def _tie_weight(self, name):
         """A loss weight: a log slider for its size, a checkbox to switch the term off (weight 0)."""
@@ -592,16 +300,17 @@ class ExplorerUI:
 
     def _link(self):
         explorer = self.explorer
+        self._tie("network", [self.network_dropdown], self._show_network, lambda: self.network_dropdown.value)
         for kind in ("content", "style"):
             dropdown = getattr(self, f"{kind}_dropdown")
             self._tie(kind, [dropdown], lambda path, kind=kind: self._show_image(kind, path),
                       lambda dropdown=dropdown: dropdown.value)
             getattr(self, f"{kind}_upload").observe(
                 self._guarded(lambda change, kind=kind: self._uploaded(kind, change.new)), "value")
-        for trait, widget in (("preset", self.preset_dropdown), ("steps", self.steps_slider),
-                              ("size", self.size_slider), ("content_layer", self.content_layer_dropdown),
-                              ("init", self.init_dropdown)):
-            self._tie_value(trait, widget)
+        for trait, control in (("preset", self.preset_dropdown), ("steps", self.steps_slider),
+                               ("size", self.size_slider), ("content_layer", self.content_layer_dropdown),
+                               ("init", self.init_dropdown)):
+            self._tie_value(trait, control)
         for name in ("content", "style", "tv"):
             self._tie_weight(name)
         checkboxes = self.style_checkboxes
@@ -632,6 +341,23 @@ class ExplorerUI:
             except Exception:  # noqa: BLE001 - shown to the user, never lost
                 self.log.append_stderr(traceback.format_exc())
         return guarded
+
+    # --- showing the explorer's state -----------------------------------------
+
+    def _show_network(self, network):
+        if network not in [value for _, value in self.network_dropdown.options]:  # a file
+            self.network_dropdown.options = list(self.network_dropdown.options) + [(f"file: {Path(network).name}",
+                                                                                    network)]
+        self.network_dropdown.value = network
+        self._show_network_label()
+
+    def _show_network_label(self):
+        explorer, settings = self.explorer, self.explorer.settings
+        when = "" if explorer.network_loaded else " <i>(loaded at the next Run)</i>"
+        quick = (f"ON: runs are capped at {QUICK_MAX_SIDE} px and {QUICK_MAX_STEPS} steps" if settings.quick
+                 else "off")
+        self.network_label.value = (f"<b>network:</b> {_escape(explorer.network_description)}{when}<br>"
+                                    f"<b>device:</b> {settings.device} &nbsp; <b>quick mode:</b> {quick}")
 
     def _show_image(self, kind, path):
         dropdown = getattr(self, f"{kind}_dropdown")
@@ -694,6 +420,7 @@ class ExplorerUI:
             self.loss_plot.value = loss_plot_png(explorer.result.history, title=f"Loss: {explorer.result.status}")
         if explorer.error is not None and not isinstance(explorer.error, D2lStyleError):
             self.log.append_stderr(explorer.error_text)
+        self._show_network_label()  # the run may have loaded a network
         self._show_status()
 
     # --- actions --------------------------------------------------------------
@@ -709,9 +436,3 @@ class ExplorerUI:
         path = self.explorer.save(self.save_path.value.strip() or None)
         self.saved_label.value = f"saved to <code>{_escape(path)}</code>"
         return path
-
-
-def _escape(value):
-    import html
-
-    return html.escape(str(value))

@@ -1,8 +1,8 @@
 """The explorer used the way a person uses it: JupyterLab in headless Chromium.
 
 The test starts JupyterLab on a free localhost port with a random token and a
-temporary root folder holding a copy of notebooks/08_explorer.ipynb (random
-weights, quick mode), opens the notebook in Debian's Chromium driven by
+temporary root folder holding a copy of notebooks/08_explorer.ipynb (the random
+network, quick mode), opens the notebook in Debian's Chromium driven by
 Playwright (``executable_path``: Playwright never downloads a browser here),
 runs all cells from the Run menu, drags the style-weight slider, presses Run,
 checks that the preview changes while the run goes on, presses Stop and Save,
@@ -169,7 +169,7 @@ def test_the_explorer_runs_stops_and_saves_in_jupyterlab(jupyterlab, tmp_path):
             page.wait_for_function(ALL_CELLS_RAN, timeout=120_000, polling=500)
             explorer = page.locator(".d2lstyle-explorer")
             sync_api.expect(explorer.locator(".d2lstyle-status")).to_contain_text("finished")  # the API run
-            assert "NOT pretrained" in explorer.locator(".d2lstyle-weights").inner_text()
+            assert "NOT trained" in explorer.locator(".d2lstyle-network").inner_text()
             assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
 
             # Drag the style weight to the right end of its slider: the kernel's formula line follows.

@@ -1,36 +1,31 @@
-"""The explorer's kernel-side logic: settings, run, stop, save, uploads, errors.
+"""The explorer's view (d2lstyle.widgets): the controls follow the model both ways, the buttons work, and
+what happens is shown (preview, loss plot, status line, log).
 
 The widgets are pressed from Python (``button.click()``, ``slider.value = ...``)
 without a browser; tests/test_explorer_browser.py does the same in Chromium.
-Runs use 32-pixel images and shallow layers, so each takes well under a second.
+Runs use 32-pixel images and shallow layers (the ``small_explorer`` fixture in
+conftest.py), so each takes about a second. The model alone: tests/test_explorer.py.
 """
 
 import datetime
-import io
+import re
 import threading
+import urllib.error
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
 import d2lstyle
+import d2lstyle.explorer
 from d2lstyle.errors import D2lStyleError, ImageError, LayerError, RecipeError
+from d2lstyle.networks import NETWORKS
+from d2lstyle.recipes import INITS
 from d2lstyle.settings import Settings
 from d2lstyle.widgets import Explorer, ExplorerUI, loss_plot_png, png_bytes
 
-
-@pytest.fixture(scope="module")
-def explorer_vgg():
-    return d2lstyle.load_vgg19("random", seed=0)
-
-
-def small_explorer(vgg, tmp_path, quick=False, **options):
-    """An explorer whose runs are tiny: 32 px, layers no deeper than relu2_2, 3 steps."""
-    explorer = Explorer(Settings(network="random", quick=quick), vgg, output_dir=tmp_path / "outputs", **options)
-    explorer.size, explorer.steps = 32, 3
-    explorer.content_layer = "relu2_2"
-    explorer.style_layers = {"relu2_1": 1.0, "relu1_1": 0.5}
-    return explorer
+BROWSER_TEST = Path(__file__).with_name("test_explorer_browser.py")
 
 
 def upload_of(name, data):
@@ -39,14 +34,35 @@ def upload_of(name, data):
              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
 
 
-def png_of(color, size=(20, 16)):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
-    return buffer.getvalue()
+def css_classes(widget):
+    """The CSS classes of ``widget`` and of every widget inside it."""
+    classes = set(widget._dom_classes)
+    for child in getattr(widget, "children", ()):
+        classes |= css_classes(child)
+    return classes
 
 
-def test_a_preset_sets_every_control(explorer_vgg, tmp_path):
-    ui = ExplorerUI(small_explorer(explorer_vgg, tmp_path))
+def test_the_panel_has_every_class_the_browser_test_looks_for(small_explorer):
+    ui = ExplorerUI(small_explorer())
+    assert Explorer is d2lstyle.explorer.Explorer  # notebook 08's `from d2lstyle.widgets import Explorer` works
+    wanted = set(re.findall(r"\.(d2lstyle-[a-z-]+)", BROWSER_TEST.read_text()))
+    assert {"d2lstyle-explorer", "d2lstyle-network", "d2lstyle-run", "d2lstyle-stop"} <= wanted
+    assert wanted <= css_classes(ui.widget), f"missing: {wanted - css_classes(ui.widget)}"
+
+
+def test_the_menus_offer_the_packages_choices(small_explorer):
+    ui = ExplorerUI(small_explorer())
+    assert [value for _, value in ui.init_dropdown.options] == list(INITS)
+    assert [value for _, value in ui.network_dropdown.options] == list(NETWORKS)
+    assert list(ui.content_layer_dropdown.options) == list(ui.style_checkboxes) == list(d2lstyle.explorer.LAYER_CHOICES)
+    rows = ui.style_layers_box.children  # a row per block of VGG-19: its label, then its layers
+    assert [row.children[0].value for row in rows] == [f"block {block}" for block in range(1, 6)]
+    assert [box.description for box in rows[0].children[1:]] == ["conv1_1", "relu1_1", "conv1_2", "relu1_2"]
+    assert [len(row.children) - 1 for row in rows] == [4, 4, 8, 8, 8]  # 2, 2, 4, 4, 4 convolutions
+
+
+def test_a_preset_sets_every_control(small_explorer):
+    ui = ExplorerUI(small_explorer())
     ui.preset_dropdown.value = "keras"
     explorer = ui.explorer
     assert (explorer.content_weight, explorer.style_weight, explorer.tv_weight) == (1e4, 1e-2, 30.0)
@@ -59,8 +75,8 @@ def test_a_preset_sets_every_control(explorer_vgg, tmp_path):
     assert explorer.style_layers["relu5_1"] == 0.1
 
 
-def test_the_controls_change_the_recipe(explorer_vgg, tmp_path):
-    ui = ExplorerUI(small_explorer(explorer_vgg, tmp_path))
+def test_the_controls_change_the_recipe(small_explorer):
+    ui = ExplorerUI(small_explorer())
     ui.style_weight_slider.value = 1e6
     ui.style_checkboxes["relu1_1"].value = False
     ui.style_checkboxes["conv3_1"].value = True  # not in the d2l preset: gets its mean weight, 1
@@ -76,8 +92,8 @@ def test_the_controls_change_the_recipe(explorer_vgg, tmp_path):
     assert ui.explorer.tv_weight == ui.tv_weight_slider.value == 10
 
 
-def test_values_set_from_code_show_in_the_widgets_and_stay(explorer_vgg, tmp_path):
-    ui = ExplorerUI(small_explorer(explorer_vgg, tmp_path))
+def test_values_set_from_code_show_in_the_widgets_and_stay(small_explorer):
+    ui = ExplorerUI(small_explorer())
     ui.explorer.style_weight = 1e12  # beyond the slider's range
     assert ui.explorer.style_weight == 1e12 and ui.style_weight_slider.value == 1e9
     assert "β = 1e+12" in ui.formula.value
@@ -90,17 +106,41 @@ def test_values_set_from_code_show_in_the_widgets_and_stay(explorer_vgg, tmp_pat
         ui.explorer.content_layer = "conv4_9"
 
 
-def test_quick_mode_caps_the_run_and_the_ui_says_so(explorer_vgg, tmp_path):
-    ui = ExplorerUI(Explorer(Settings(network="random", quick=True), explorer_vgg, preset="d2l"))
-    recipe, notes = ui.explorer.prepared_recipe()
-    assert (recipe.steps, recipe.image_size) == (20, 64)
-    assert notes == ["Quick mode: 500 steps -> 20.", "Quick mode: image size 450 -> 64."]
+def test_quick_mode_caps_the_run_and_the_ui_says_so(random_vgg):
+    ui = ExplorerUI(Explorer(Settings(network="random", quick=True), random_vgg, preset="d2l"))
     assert "NOT trained" in ui.network_label.value and "quick mode:</b> ON" in ui.network_label.value
+    assert "loaded at the next Run" not in ui.network_label.value  # the network was given: it is loaded
     assert "20 steps, long side 64 px (capped by quick mode)" in ui.formula.value
 
 
-def test_run_updates_the_preview_and_the_loss_plot(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path, preview_interval=0)
+def test_the_network_menu_loads_the_choice_at_the_next_run(small_explorer, empty_torch_cache, monkeypatch):
+    ui = ExplorerUI(small_explorer())
+    explorer = ui.explorer
+    assert ui.network_dropdown.value == "random" and "weights" not in ui.network_label.value
+    ui.network_dropdown.value = "original"
+    assert explorer.network == explorer.settings.network == "original"
+    assert "original VGG-19" in ui.network_label.value and "loaded at the next Run" in ui.network_label.value
+    ui.run_button.click()
+    assert explorer.wait(timeout=60).status == "finished"
+    assert explorer.vgg.description.startswith("original VGG-19")
+    assert "loaded at the next Run" not in ui.network_label.value
+
+    def offline(request, *args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torch.hub, "urlopen", offline)
+    ui.network_dropdown.value = "torchvision"
+    ui.run_button.click()
+    explorer.wait(timeout=60)
+    assert explorer.status == "error"
+    assert "the network did not load" in ui.status_label.value and "could not download" in ui.status_label.value
+    assert ui.log.outputs == () and not ui.run_button.disabled  # a message, not a traceback
+    explorer.network = "random"  # from code: the menu follows
+    assert ui.network_dropdown.value == "random" and "NOT trained" in ui.network_label.value
+
+
+def test_run_updates_the_preview_and_the_loss_plot(small_explorer):
+    explorer = small_explorer(preview_interval=0)
     ui = ExplorerUI(explorer)
     seen = []
     explorer.step_hooks.append(lambda info: seen.append(info.step))
@@ -114,17 +154,8 @@ def test_run_updates_the_preview_and_the_loss_plot(explorer_vgg, tmp_path):
     assert not ui.run_button.disabled and ui.stop_button.disabled
 
 
-def test_the_preview_is_throttled(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path, preview_interval=3600)
-    explorer.steps = 4
-    seen = []
-    explorer.step_hooks.append(lambda info: seen.append(info.step))
-    explorer.run(wait=True)
-    assert seen == [1, 4]  # only the first and the last step
-
-
-def test_stop_ends_the_run_and_keeps_the_image(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path, preview_interval=0)
+def test_stop_ends_the_run_and_keeps_the_image(small_explorer):
+    explorer = small_explorer(preview_interval=0)
     explorer.steps = 10_000
     ui = ExplorerUI(explorer)
     started = threading.Event()
@@ -142,8 +173,8 @@ def test_stop_ends_the_run_and_keeps_the_image(explorer_vgg, tmp_path):
     assert "stopped" in ui.status_label.value and not ui.run_button.disabled and ui.stop_button.disabled
 
 
-def test_an_error_in_the_worker_thread_is_shown_not_lost(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path)
+def test_an_error_in_the_worker_thread_is_shown_not_lost(small_explorer):
+    explorer = small_explorer()
     ui = ExplorerUI(explorer)
 
     def broken_hook(info):
@@ -160,8 +191,8 @@ def test_an_error_in_the_worker_thread_is_shown_not_lost(explorer_vgg, tmp_path)
         explorer.run(wait=True)
 
 
-def test_a_user_error_in_the_run_is_a_clear_message(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path)
+def test_a_user_error_in_the_run_is_a_clear_message(small_explorer):
+    explorer = small_explorer()
     ui = ExplorerUI(explorer)
     explorer.set_style_layer("conv5_1")
     explorer.size = 8  # too small for conv5_1: fails inside the worker thread
@@ -178,42 +209,35 @@ def test_a_user_error_in_the_run_is_a_clear_message(explorer_vgg, tmp_path):
         explorer.run()
 
 
-def test_save_writes_the_image_and_never_over_an_input(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path)
+def test_save_writes_the_image_and_says_where(small_explorer, tmp_path):
+    explorer = small_explorer()
     ui = ExplorerUI(explorer)
-    with pytest.raises(D2lStyleError, match="press Run first"):
-        explorer.save()
+    ui.save_button.click()  # nothing to save yet: said in the status line
+    assert "press Run first" in ui.status_label.value
     explorer.run(wait=True)
     first = ui.save()
     assert first == (tmp_path / "outputs" / "tubingen-starry_night-001.png").resolve()
     assert str(first) in ui.saved_label.value
-    assert explorer.save().name == "tubingen-starry_night-002.png"
-    saved = d2lstyle.load_image(first)
-    assert saved.size == explorer.result.pil().size and png_bytes(saved) == png_bytes(explorer.result.pil())
+    assert png_bytes(d2lstyle.load_image(first)) == png_bytes(explorer.result.pil())
     ui.save_path.value = str(tmp_path / "mine.png")
     assert ui.save() == (tmp_path / "mine.png").resolve()
-    with pytest.raises(ImageError, match="refusing to overwrite an input"):
-        explorer.save(explorer.content)
+    style_bytes = Path(explorer.style).read_bytes()
     ui.save_path.value = explorer.style
     ui.save_button.click()  # the button reports the refusal instead of raising
-    assert "refusing to overwrite" in ui.status_label.value
+    assert "refusing to overwrite" in ui.status_label.value and Path(explorer.style).read_bytes() == style_bytes
 
 
-def test_an_upload_becomes_the_content_image(explorer_vgg, tmp_path):
-    explorer = small_explorer(explorer_vgg, tmp_path)
+def test_an_upload_becomes_the_content_image(small_explorer):
+    explorer = small_explorer()
     ui = ExplorerUI(explorer)
-    ui.content_upload.value = upload_of("../my cat.png", png_of((200, 10, 10)))
+    ui.content_upload.value = upload_of("../my cat.png", png_bytes(Image.new("RGB", (20, 16), (200, 10, 10))))
     assert explorer.content.endswith("my_cat.png") and explorer.content_image.size == (20, 16)
     assert ui.content_dropdown.value == explorer.content
     assert ("upload: my_cat.png", explorer.content) in ui.content_dropdown.options
     assert ui.content_upload.value == ()  # read and cleared, so the same file can be picked again
-    second = explorer.add_upload("content", "my cat.png", png_of((0, 0, 255)))
-    assert second.name == "my_cat-2.png"  # a second upload with the same name keeps the first
-    with pytest.raises(ImageError, match="not an image file"):
-        explorer.add_upload("style", "notes.png", b"not a picture")
-    assert explorer.style == str(d2lstyle.bundled_image("starry_night"))
     ui.style_upload.value = upload_of("bad.png", b"junk")
     assert "not an image file" in ui.status_label.value
+    assert explorer.style == str(d2lstyle.bundled_image("starry_night")) == ui.style_dropdown.value
 
 
 def test_the_loss_plot_draws_before_and_during_a_run():
