@@ -18,7 +18,7 @@ import d2lstyle
 from d2lstyle import vgg as vgg_module
 
 # The bundled pair every benchmark uses.
-CONTENT = "rainier"
+CONTENT = "tubingen"
 STYLE = "starry_night"
 
 

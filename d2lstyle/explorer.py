@@ -47,7 +47,7 @@ from traitlets import Dict, Float, Int, Unicode, observe, validate
 
 from . import images, networks
 from .errors import D2lStyleError
-from .recipes import INITS, get_recipe
+from .recipes import BALANCED_FOR, INITS, get_recipe
 from .settings import get_settings
 from .transfer import stylise
 from .vgg import LAYER_NAMES, layer_index
@@ -187,14 +187,28 @@ class Explorer(traitlets.HasTraits):
 
     @observe("preset")
     def _preset_changed(self, change):
-        self._apply_preset(get_recipe(change.new))
+        self._apply_preset(self.preset_recipe())
 
     def load_preset(self, name):
-        """Set every setting to the values of the preset ``name`` (again)."""
+        """Set every setting to the values of the preset ``name`` (again), with
+        its loss weights for the chosen network."""
         if name == self.preset:
-            self._apply_preset(get_recipe(name))
+            self._apply_preset(self.preset_recipe())
         else:
             self.preset = name
+
+    @property
+    def weights_for(self):
+        """The network family the loss weights are for: "torchvision" for torchvision's
+        VGG-19 (or a file in its layout, once loaded), else "original"."""
+        name, vgg = self._loaded_network
+        if self.network_loaded and vgg.family in BALANCED_FOR:
+            return vgg.family
+        return "torchvision" if self.network == "torchvision" else "original"
+
+    def preset_recipe(self):
+        """The chosen preset with its loss weights for the chosen network."""
+        return get_recipe(self.preset, network=self.weights_for)
 
     def _apply_preset(self, recipe):
         self.content_weight = recipe.content_weight
@@ -218,9 +232,9 @@ class Explorer(traitlets.HasTraits):
         return dict(sorted(proposal.value.items(), key=lambda item: layer_index(item[0])))
 
     def style_layer_weight(self, name):
-        """The weight b_l a newly added style layer gets: the preset's weight
+        """The weight w^s_l a newly added style layer gets: the preset's weight
         for that layer, or else the mean of the preset's style-layer weights."""
-        preset_layers = get_recipe(self.preset).style_layers
+        preset_layers = self.preset_recipe().style_layers
         mean = sum(preset_layers.values()) / len(preset_layers) if preset_layers else 1.0
         return preset_layers.get(name, mean)
 
@@ -240,7 +254,7 @@ class Explorer(traitlets.HasTraits):
         Raises :class:`~d2lstyle.errors.RecipeError` for settings that cannot
         run (for example no layer at all).
         """
-        base = get_recipe(self.preset)
+        base = self.preset_recipe()
         content_layers = {self.content_layer: base.content_layers.get(self.content_layer, 1.0)}
         return base.replace(
             name="explorer", summary=f"the {base.name} preset with the explorer's settings",
@@ -262,7 +276,10 @@ class Explorer(traitlets.HasTraits):
 
     @observe("network")
     def _network_changed(self, change):
+        family_before = self.weights_for
         self.settings = dataclasses.replace(self.settings, network=change.new)
+        if self.weights_for != family_before:  # the other pretrained network needs other loss weights
+            self._apply_preset(self.preset_recipe())
 
     @property
     def network_loaded(self):

@@ -187,7 +187,7 @@ class ExplorerUI:
         self.preset_label = widgets.HTML()
         self.content_weight_slider = _tagged(_log_slider("content α", -3, 6), "content-weight")
         self.style_weight_slider = _tagged(_log_slider("style β", -3, 9), "style-weight")
-        self.tv_weight_slider = _tagged(_log_slider("TV γ", -2, 3), "tv-weight")
+        self.tv_weight_slider = _tagged(_log_slider("TV γ", -3, 6), "tv-weight")
         self.weight_checkboxes = {name: widgets.Checkbox(description="on", indent=False,
                                                          layout=widgets.Layout(width="60px"))
                                   for name in ("content", "style", "tv")}
@@ -381,15 +381,16 @@ class ExplorerUI:
 
     def _show_formula(self):
         explorer = self.explorer
-        recipe = get_recipe(explorer.preset)
+        recipe = explorer.preset_recipe()
         optimiser = f"{'L-BFGS' if recipe.optimizer == 'lbfgs' else 'Adam'} (lr {recipe.lr:g})"
         self.preset_label.value = (f"<small>{_escape(recipe.summary)}; optimiser {optimiser}, "
                                    f"Gram matrix normalised by {recipe.gram_normalization}</small>")
-        layers = ", ".join(f"{name} (b={weight:g})" for name, weight in explorer.style_layers.items()) or "none"
-        text = (f"L = α L<sub>content</sub> + β Σ<sub>l</sub> b<sub>l</sub> L<sup>l</sup><sub>style</sub> "
+        layers = ", ".join(f"{name} (w={weight:g})" for name, weight in explorer.style_layers.items()) or "none"
+        text = (f"L = α L<sub>content</sub> + β Σ<sub>l</sub> w<sup>s</sup><sub>l</sub> L<sup>l</sup><sub>style</sub> "
                 f"+ γ L<sub>TV</sub> with α = {_format_weight(explorer.content_weight)}, "
                 f"β = {_format_weight(explorer.style_weight)}, γ = {_format_weight(explorer.tv_weight)}; "
-                f"content layer {explorer.content_layer}; style layers {layers}")
+                f"(loss weights for the {explorer.weights_for} VGG-19); content layer {explorer.content_layer}; "
+                f"style layers {layers}")
         try:
             recipe, notes = explorer.prepared_recipe()
             text += f"<br>A run: {recipe.steps} steps, long side {recipe.image_size} px"

@@ -89,7 +89,7 @@ def test_the_controls_change_the_recipe(small_explorer):
     assert recipe.content_layers == {"conv2_1": 1.0} and recipe.init == "noise"
     assert "β = 1e+06" in ui.formula.value and "γ = 0" in ui.formula.value
     ui.weight_checkboxes["tv"].value = True  # back on, at the slider's value
-    assert ui.explorer.tv_weight == ui.tv_weight_slider.value == 10
+    assert ui.explorer.tv_weight == ui.tv_weight_slider.value == d2lstyle.get_recipe("d2l").tv_weight
 
 
 def test_values_set_from_code_show_in_the_widgets_and_stay(small_explorer):
