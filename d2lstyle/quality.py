@@ -79,32 +79,50 @@ def measure(result, photo, painting, device="cpu"):
 
     ``result`` is a PIL image or a standardised tensor (1, 3, H, W) (as in a
     :class:`~d2lstyle.transfer.TransferResult`); ``photo`` and ``painting``
-    are PIL images. Everything is measured at the result's size: the photo is
-    resized to it, the painting is resized (cropped to the result's aspect
-    ratio) for the content distance and scaled to the same longer side,
+    are PIL images. To measure many results of one size, make a
+    :class:`Scorer` once and call it.
+    """
+    x = result if torch.is_tensor(result) else images.preprocess(result)
+    return Scorer(photo, painting, tuple(x.shape[-2:]), device)(x)
+
+
+class Scorer:
+    """Measures results of one size against one photo and one painting; the
+    photo's and the painting's features are computed once.
+
+    Everything is measured at ``shape`` (the results' (height, width)): the
+    photo is resized to it; the painting is resized (cropped to that aspect
+    ratio) for its content distance, and scaled to the same longer side,
     keeping its own aspect ratio, for its Gram matrices.
     """
-    extract = judge(device)
-    x = result.detach().to(device, torch.float32) if torch.is_tensor(result) else images.preprocess(result).to(device)
-    shape = tuple(x.shape[-2:])
-    p = images.preprocess(photo, shape).to(device)
-    a_same_shape = images.preprocess(painting, shape).to(device)
-    a = images.preprocess(painting, max(shape)).to(device)
-    with torch.no_grad():
-        fx, fp, fa_same, fa = extract(x), extract(p), extract(a_same_shape), extract(a)
-        grams_a = {name: losses.gram_matrix(fa[name]) for name in STYLE_LAYERS}
 
-        def style_distance(features):
-            return sum(float((losses.gram_matrix(features[name]) - grams_a[name]).square().sum()
-                             / grams_a[name].square().sum()) for name in STYLE_LAYERS)
-
-        def content_distance(features):
-            target = fp[CONTENT_LAYER]
-            return float((features[CONTENT_LAYER] - target).square().sum() / target.square().sum())
-
-        photo_style, painting_content = style_distance(fp), content_distance(fa_same)
-        if photo_style == 0 or painting_content == 0:
+    def __init__(self, photo, painting, shape, device="cpu"):
+        self.extract = judge(device)
+        self.device = torch.device(device)
+        with torch.no_grad():
+            self.photo_features = self.extract(images.preprocess(photo, shape).to(device))
+            painting_same_shape = self.extract(images.preprocess(painting, shape).to(device))
+            painting_features = self.extract(images.preprocess(painting, max(shape)).to(device))
+            self.painting_grams = {name: losses.gram_matrix(painting_features[name]) for name in STYLE_LAYERS}
+            self.photo_style = self.style_distance(self.photo_features)
+            self.painting_content = self.content_distance(painting_same_shape)
+        if self.photo_style == 0 or self.painting_content == 0:
             raise ValueError("the photo and the painting look the same to VGG-19: there is nothing to measure")
-        style = style_distance(fx) / photo_style
-        content = content_distance(fx) / painting_content
-    return Quality(round(style, 6), round(content, 6))
+
+    def style_distance(self, features):
+        """S: the summed relative squared distances of the Gram matrices to the painting's."""
+        return sum(float((losses.gram_matrix(features[name]) - target).square().sum() / target.square().sum())
+                   for name, target in self.painting_grams.items())
+
+    def content_distance(self, features):
+        """C: the relative squared distance of the relu4_2 features to the photo's."""
+        target = self.photo_features[CONTENT_LAYER]
+        return float((features[CONTENT_LAYER] - target).square().sum() / target.square().sum())
+
+    def __call__(self, result):
+        """The :class:`Quality` of a result: a PIL image or a standardised tensor of this size."""
+        x = result if torch.is_tensor(result) else images.preprocess(result)
+        with torch.no_grad():
+            features = self.extract(x.detach().to(self.device, torch.float32))
+        return Quality(round(self.style_distance(features) / self.photo_style, 6),
+                       round(self.content_distance(features) / self.painting_content, 6))

@@ -13,6 +13,7 @@ and ``PRESETS`` holds the well-known tutorials':
 ``keras``              the TensorFlow tutorial "Neural style transfer"
 ``udacity``            Udacity's deep-learning-v2-pytorch style-transfer exercise
 ``gatys``              Gatys, Ecker and Bethge, CVPR 2016
+``loss-design``        the loss-design article this project grew from
 =====================  =========================================================
 
 The total loss of a recipe is
@@ -30,17 +31,18 @@ per-layer weights w^c_l, w^s_l (the values of ``content_layers`` and
 features are about k = 255 x 0.226 = 58 times larger. The content loss, a
 square of features, grows by k^2, the style loss, a square of Gram matrices
 (themselves squares), by k^4, and the TV loss, measured on the image, not at
-all. So the same objective on the other network needs beta / k^2 and
-gamma * k^2 for the same alpha (:func:`weights_for_other_network`). Each preset
-keeps its source's numbers for the network its source used, and the other
-network's are derived this way (and checked: tests/test_quality.py).
-``get_recipe(name, network)`` picks them; ``recipe.network`` says which
-network a recipe's weights are for.
+all. So the same objective on the original network takes alpha / k^2,
+beta / k^4 and the same gamma (:func:`weights_for_other_network`); its values,
+and so the optimisers' step sizes and tolerances, stay about what they were.
+Each preset keeps its source's numbers for the network its source used, and
+the other network's are derived this way (and checked with the quality
+measure: tests/test_quality.py). ``get_recipe(name, network)`` picks them;
+``recipe.network`` says which network a recipe's weights are for.
 
 >>> get_recipe("d2l", network="torchvision").style_weight
 10000.0
 >>> get_recipe("d2l").style_weight   # on the default network, the original VGG-19
-3.0
+0.00091
 >>> get_recipe("d2l").replace(steps=10).steps
 10
 """
@@ -87,7 +89,7 @@ class Recipe:
     # The image: size (an int long side, or (height, width)), where the
     # optimisation starts, and in which space the pixels are optimised.
     image_size: object = (300, 450)
-    init: str = "content"  # "content", "noise" or "style"
+    init: str = "content"  # "content", "noise", "randn" or "style" (see d2lstyle.training.initial_image)
     space: str = "normalized"  # "normalized" (ImageNet mean/std) or "pixels" ([0, 1])
     clamp: bool = False  # clamp pixels to [0, 1] after every step
     # Coarse to fine: optimise at these fractions of image_size in turn,
@@ -118,7 +120,7 @@ class Recipe:
 # The values each choice of a recipe can take (the explorer and the CLI offer these).
 OPTIMIZERS = ("adam", "lbfgs")
 LINE_SEARCHES = (None, "strong_wolfe")
-INITS = ("content", "noise", "style")
+INITS = ("content", "noise", "randn", "style")
 SPACES = ("normalized", "pixels")
 PRECISIONS = ("float32", "auto")
 BALANCED_FOR = ("original", "torchvision")
@@ -170,7 +172,7 @@ def validate_recipe(recipe):
     _validate_choice("style_reduction", recipe.style_reduction, losses.REDUCTIONS)
     _validate_choice("style_divisor", recipe.style_divisor, losses.STYLE_DIVISORS)
     _validate_choice("content_reduction", recipe.content_reduction, losses.REDUCTIONS)
-    _validate_choice("tv_reduction", recipe.tv_reduction, losses.REDUCTIONS)
+    _validate_choice("tv_reduction", recipe.tv_reduction, losses.TV_REDUCTIONS)
     _validate_choice("pooling", recipe.pooling, vgg.POOLINGS)
     _validate_choice("optimizer", recipe.optimizer, OPTIMIZERS)
     _validate_choice("line_search", recipe.line_search, LINE_SEARCHES)
@@ -202,28 +204,30 @@ def validate_recipe(recipe):
 
 
 FIVE_BLOCKS = ("1_1", "2_1", "3_1", "4_1", "5_1")
-# measured by benchmarks/gatys_rescaling.py (see the gatys preset's notes)
-GATYS_STYLE_WEIGHT = 1e3
+# The paper's beta = 1e3 (alpha/beta = 1e-3) on its rescaled network equals this beta on the network as
+# released: measured 0.138 by `python benchmarks/gatys_rescaling.py --side 256` (the 11 bundled pictures
+# standing in for the paper's ImageNet images; see the gatys preset's notes).
+GATYS_STYLE_WEIGHT = 0.14
 
 # k^2: how much larger the original VGG-19's squared features are than torchvision's (see the module's docstring).
 FEATURE_SCALE_SQUARED = (255 * 0.226) ** 2
 
 
 def weights_for_other_network(weights, network):
-    """(alpha, beta, gamma) balanced for the other network than ``network``, the one they were set for:
-    the same alpha, beta / k^2 and gamma * k^2 from torchvision's to the original, the reverse the other way.
-    Rounded to one significant digit: the conversion is an estimate (tests/test_quality.py checks the results).
+    """(alpha, beta, gamma) for the other network than ``network``, the one they were set for: alpha / k^2,
+    beta / k^4 and the same gamma from torchvision's VGG-19 to the original, the reverse the other way.
+    Rounded to two significant digits: the conversion is an estimate (tests/test_quality.py checks the results).
 
     >>> weights_for_other_network((1.0, 1e4, 10.0), "torchvision")
-    (1.0, 3.0, 30000.0)
+    (0.0003, 0.00091, 10.0)
     """
     alpha, beta, gamma = weights
-    factor = 1 / FEATURE_SCALE_SQUARED if network == "torchvision" else FEATURE_SCALE_SQUARED
-    return alpha, _one_digit(beta * factor), _one_digit(gamma / factor)
+    k2 = 1 / FEATURE_SCALE_SQUARED if network == "torchvision" else FEATURE_SCALE_SQUARED
+    return _two_digits(alpha * k2), _two_digits(beta * k2 * k2), gamma
 
 
-def _one_digit(value):
-    return float(f"{value:.0e}") if value else 0.0
+def _two_digits(value):
+    return float(f"{value:.1e}") if value else 0.0
 
 
 D2L = Recipe(
@@ -243,7 +247,8 @@ D2L = Recipe(
         "d2l names conv layers 0, 5, 10, 19, 28 and 25, but torchvision's in-place ReLUs overwrite them: "
         "the features it uses are relu1_1, relu2_1, relu3_1, relu4_1, conv5_1 (style) and relu4_4 (content).",
         "d2l resizes the style image to the content image's shape; d2lstyle keeps its aspect ratio.",
-        "d2l's weights (1, 1e4, 10) are for torchvision's VGG-19; on the original VGG-19 they become (1, 3, 3e4).",
+        "d2l's weights (1, 1e4, 10) are for torchvision's VGG-19; on the original VGG-19 they become "
+        "(3e-4, 9.1e-4, 10).",
     ),
 )
 
@@ -275,7 +280,7 @@ PYTORCH = Recipe(
         "The tutorial's 'conv_4' is the fourth convolution, conv2_2, not a layer of block 4.",
         "It uses 512 px on a GPU and 128 px on a CPU, and resizes the shorter side.",
         "Its Gram matrix is divided by B*C*H*W with a batch B of 1, the same as C*H*W.",
-        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 the style weight becomes 300.",
+        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 they become (3e-4, 0.091).",
     ),
 )
 
@@ -294,7 +299,7 @@ KERAS = Recipe(
         "Keras' VGG19 is the original VGG-19 and takes BGR pixels in 0..255 minus the mean pixel: the "
         "original network's input stage does exactly that, so on it this preset is the tutorial's own.",
         "Style and content are averaged over their layers (weights 1/5 and 1/1).",
-        "On torchvision's VGG-19 the weights become (1e4, 30, 0.009).",
+        "On torchvision's VGG-19 the weights become (3.3e7, 1.1e5, 30).",
     ),
 )
 
@@ -314,7 +319,7 @@ UDACITY = Recipe(
         "Its Gram matrix is not normalised; each layer's loss is divided by C*H*W instead.",
         "The per-layer style weights are the exercise notebook's; copies of the solution use 1, 0.75, 0.2, 0.2, 0.2.",
         "Its load_image passes 400 to transforms.Resize, which sets the shorter side, not the longer one.",
-        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 the style weight becomes 300.",
+        "Its weights (1, 1e6) are for torchvision's VGG-19; on the original VGG-19 they become (3e-4, 0.091).",
     ),
 )
 
@@ -340,7 +345,33 @@ GATYS = Recipe(
     ),
 )
 
-PRESETS = {recipe.name: recipe for recipe in (DEFAULT, D2L, PYTORCH, KERAS, UDACITY, GATYS)}
+LOSS_DESIGN = Recipe(
+    name="loss-design",
+    summary="the loss-design article: L-BFGS from noise, content 1e5, style 1e10, TV 1e-6 (wrapping TV)",
+    # Its network is torchvision's features[:23], which ends at relu4_2: conv5_1,
+    # the fifth style layer it names, is never computed, so four style layers
+    # remain. Its TV uses torch.roll (the "wrap" reduction), and it starts from
+    # torch.randn noise in [0, 1] pixel space, which is no image (space "pixels",
+    # init "randn").
+    content_layers={"conv4_2": 1.0},
+    style_layers={"conv1_1": 1.0, "conv2_1": 1.0, "conv3_1": 1.0, "conv4_1": 1.0},
+    content_weight=1e5, style_weight=1e10, tv_weight=1e-6, network="torchvision",
+    gram_normalization="chw", tv_reduction="wrap", optimizer="lbfgs", lr=1.0, steps=300,
+    image_size=512, init="randn", space="pixels", clamp=False,
+    source="the loss-design article this project grew from (its published code, read as it runs)",
+    notes=(
+        "It names conv5_1 among its style layers, but cuts the network at features[:23] (up to relu4_2), "
+        "so conv5_1 never runs and only four style layers count.",
+        "Its total variation compares neighbours with torch.roll, which wraps around: the last row is "
+        "compared with the first and the last column with the first.",
+        "It starts from torch.randn noise in pixel space: values around 0 with a standard deviation of 1, "
+        "most of them outside [0, 1], so the first images are no pictures.",
+        "Its weights (1e5, 1e10, 1e-6) are for torchvision's VGG-19; on the original VGG-19 they become "
+        "(30, 910, 1e-6).",
+    ),
+)
+
+PRESETS = {recipe.name: recipe for recipe in (DEFAULT, D2L, PYTORCH, KERAS, UDACITY, GATYS, LOSS_DESIGN)}
 
 
 def get_recipe(name, network="original"):
@@ -348,7 +379,7 @@ def get_recipe(name, network="original"):
     ("original", the default network, or "torchvision"). A :class:`Recipe` is returned as it is.
 
     >>> get_recipe("keras").style_weight, get_recipe("keras", "torchvision").style_weight
-    (0.01, 30.0)
+    (0.01, 110000.0)
     """
     if isinstance(name, Recipe):
         return name

@@ -63,6 +63,8 @@ def initial_image(recipe, content_x, style_x, generator=None):
     if recipe.init == "noise":
         noise = torch.rand if recipe.space == "pixels" else torch.randn
         return noise(reference.shape, generator=generator).to(reference.device)
+    if recipe.init == "randn":  # standard normal whatever the space: in pixel space, not an image in [0, 1]
+        return torch.randn(reference.shape, generator=generator).to(reference.device)
     if recipe.init == "content":
         if content_x is None:
             raise RecipeError("init='content' needs a content image; use init='noise' for texture synthesis")

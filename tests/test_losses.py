@@ -143,5 +143,14 @@ def test_tv_gradient():
 def test_tv_input_checks():
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         d2lstyle.tv_loss(torch.zeros(3, 4, 4))
-    with pytest.raises(ValueError, match="'mean' or 'sum'"):
+    with pytest.raises(ValueError, match="reduction must be one of .'mean', 'sum', 'wrap'."):
         d2lstyle.tv_loss(torch.zeros(1, 3, 4, 4), reduction="max")
+
+
+def test_wrapping_tv_compares_the_last_row_with_the_first():
+    """torch.roll's TV charges an image for the edge between its bottom and its top, which it does not have."""
+    gradient = torch.linspace(0, 1, 8).view(1, 1, 8, 1).expand(1, 1, 8, 8)  # dark at the top, light at the bottom
+    # the 7 steps of 1/7 down each column cost the same both ways; wrapping adds the jump of 1 from bottom to top
+    plain = d2lstyle.tv_loss(gradient, "mean")  # 0.5 * (mean over 7 rows of 1/7 + 0)
+    wrapped = d2lstyle.tv_loss(gradient, "wrap")  # (7 * 1/7 + 1) / 8 + 0
+    assert plain.item() == pytest.approx(0.5 / 7) and wrapped.item() == pytest.approx(2 / 8)
