@@ -181,6 +181,8 @@ def run(args):
     width, height = result.pil().size
     if result.status != "finished" and args.checkpoint_every and result.history["step"]:
         checkpoints.save_checkpoint(checkpoint_file, result.image, result.history, recipe, network.description)
+    for line in result.advice() if args.quiet else ():  # stylise printed them already when not quiet
+        say(f"advice: {line}")
     if result.status == "finished":
         say(f"saved {output} ({width}x{height}, {len(result.history['step'])} steps, {seconds:.0f} s, "
             f"final loss {result.final_loss:.4g})")

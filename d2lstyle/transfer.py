@@ -30,6 +30,7 @@ the run with the best image found so far.
 
 import math
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import images
+from . import diagnosis, images
 from .checkpoints import validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
 from .errors import ImageError, RecipeError
@@ -130,7 +131,11 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if recipe.clamp:
         image = image.clamp(0, 1)
     image = as_normalized(image, recipe.space).detach().to("cpu", torch.float32)
-    return TransferResult(image=image, history=log.history, status=status, message=message, recipe=recipe)
+    result = TransferResult(image=image, history=log.history, status=status, message=message, recipe=recipe)
+    if progress:  # a run watched with a progress bar ends with what its history says
+        for line in result.advice():
+            print(f"advice: {line}", file=sys.stderr)
+    return result
 
 
 def optimise(start, extractor, targets, recipe, log, scale, last_step):
@@ -224,6 +229,10 @@ class TransferResult:
     def pil(self):
         """The image as an 8-bit RGB PIL image."""
         return images.postprocess(self.image)
+
+    def advice(self):
+        """What the loss history says went wrong, and what to change (:mod:`d2lstyle.diagnosis`)."""
+        return diagnosis.advice(self.history, self.status, self.message)
 
     @property
     def final_loss(self):

@@ -1,0 +1,59 @@
+"""What a run's loss history says went wrong, and what to change.
+
+Some symptoms of a poor picture can be read off the history of the loss terms
+without looking at the picture (notebook 11, the troubleshooting guide, shows
+each with a run):
+
+- the loss became NaN or infinite: the run diverged (``status == "diverged"``);
+- the total loss hardly moved: the learning rate is too small, or the steps too few;
+- it was still falling fast at the end: more steps would still change the picture;
+- one weighted term is almost all of the loss at the end: that term dominates
+  (style: the photo may be lost; content: little style; TV: a blurred picture).
+
+:func:`advice` returns one line per symptom found; :func:`d2lstyle.stylise`
+prints them at the end of a run with a progress bar, and the command-line tool
+always does.
+
+>>> history = {"total": [100.0, 99.5, 99.2], "content": [0.0, 20.0, 40.0], "style": [100.0, 79.5, 59.2],
+...            "tv": [0.0, 0.0, 0.0]}
+>>> for line in advice(history):
+...     print(line)
+the total loss fell by only 0.8% in 3 steps: raise the learning rate or run more steps
+"""
+
+# Thresholds for the symptoms (fractions).
+STALLED_BELOW = 0.05  # total loss fell by less than this over the run
+STILL_FALLING_ABOVE = 0.05  # ... or by more than this over the last tenth of the run
+DOMINANT_ABOVE = 0.98  # one term's share of the total at the end
+TV_HEAVY_ABOVE = 0.5  # the TV term's share at the end
+
+
+def advice(history, status="finished", message=""):
+    """Lines of advice read from a run's ``history`` (as in a TransferResult); empty when nothing stands out."""
+    lines = []
+    if status == "diverged":
+        return [message or "the loss became NaN or infinite: lower the learning rate or the loss weights"]
+    total = history.get("total", [])
+    if len(total) < 3 or total[0] <= 0:
+        return lines
+    steps = len(total)
+    fell = 1 - total[-1] / total[0]
+    if fell < STALLED_BELOW:
+        lines.append(f"the total loss fell by only {fell:.1%} in {steps} steps: raise the learning rate or run more "
+                     "steps")
+    tenth = max(1, steps // 10)
+    recent = 1 - total[-1] / total[-1 - tenth] if total[-1 - tenth] > 0 else 0.0
+    if steps >= 20 and recent > STILL_FALLING_ABOVE:
+        lines.append(f"the loss was still falling at the end ({recent:.0%} in the last {tenth} steps): more steps "
+                     "would still change the picture")
+    shares = {name: history[name][-1] / total[-1] for name in ("content", "style", "tv") if history.get(name)}
+    if shares.get("style", 0) > DOMINANT_ABOVE and history["content"][-1] > 0:
+        lines.append(f"the style term is {shares['style']:.0%} of the loss at the end: the photo may be lost; lower "
+                     "the style weight beta (or raise the content weight alpha)")
+    if shares.get("content", 0) > DOMINANT_ABOVE and history["style"][-1] > 0:
+        lines.append(f"the content term is {shares['content']:.0%} of the loss at the end: little of the painting's "
+                     "style gets in; raise the style weight beta")
+    if shares.get("tv", 0) > TV_HEAVY_ABOVE:
+        lines.append(f"the total-variation term is {shares['tv']:.0%} of the loss at the end: expect a blurred, "
+                     "flat picture; lower the TV weight gamma")
+    return lines
