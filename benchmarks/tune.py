@@ -51,6 +51,11 @@ def variants(side, budget):
         "lbfgs-pastiche-c2f": pastiche.replace(scales=(0.5, 1.0)),
         "lbfgs-pastiche-c2f3": pastiche.replace(scales=(0.25, 0.5, 1.0)),
         "adam-pastiche": pastiche_objective(d2l),
+        # the same layers with less style: beta 3 and 1 instead of pastiche's 10 (alpha 0.01)
+        "lbfgs-beta3": pastiche.replace(style_weight=3.0),
+        "lbfgs-beta1": pastiche.replace(style_weight=1.0),
+        "lbfgs-beta3-c2f": pastiche.replace(style_weight=3.0, scales=(0.5, 1.0)),
+        "lbfgs-beta1-c2f": pastiche.replace(style_weight=1.0, scales=(0.5, 1.0)),
     }
 
 

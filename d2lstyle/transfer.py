@@ -82,7 +82,10 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
         raise RecipeError("the recipe has content layers but no content image was given")
     if recipe.style_layers and style_img is None:
         raise RecipeError("the recipe has style layers but no style image was given")
-    device = _device_of(vgg) if device is None else pick_device(device) if isinstance(device, str) else device
+    if device is None:
+        device = _device_of(vgg)
+    elif not isinstance(device, torch.device):
+        device = pick_device(device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
     extractor = FeatureExtractor(vgg.with_pooling(recipe.pooling).to(device), recipe.layers())
@@ -108,11 +111,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             if log.done >= last_step:
                 continue
             shape = shape_at_scale(content_shape, scale, extractor.min_size)
-            content_x = images.preprocess(content_img, shape).to(device) if content_img is not None else None
-            style_x = None
-            if style_img is not None:
-                style_x = images.preprocess(style_img, shape_at_scale(style_shape, scale, extractor.min_size))
-                style_x = style_x.to(device)
+            content_x = _tensor_at(content_img, content_shape, scale, extractor.min_size, device)
+            style_x = _tensor_at(style_img, style_shape, scale, extractor.min_size, device)
             targets = compute_targets(extractor, content_x, style_x, recipe)
             if image is None:
                 start = initial_image(recipe, content_x, style_x, generator)
@@ -381,6 +381,13 @@ def _validate_inputs(content_img, style_img, vgg):
         raise ValueError("vgg must be VGG-19's 37-layer features stack (d2lstyle.load_vgg19())")
     if content_img is None and style_img is None:
         raise ValueError("stylise needs a content image, a style image, or both")
+
+
+def _tensor_at(img, full_shape, scale, min_side, device):
+    """``img`` (or None) as a standardised tensor at ``scale`` of its working shape, on ``device``."""
+    if img is None:
+        return None
+    return images.preprocess(img, shape_at_scale(full_shape, scale, min_side)).to(device)
 
 
 def _device_of(vgg):
