@@ -222,6 +222,35 @@ def check_resize_to_long_side(resize_to_long_side):
     check.done()
 
 
+_MEAN_SHAPE = ("the mean or std has shape (3,), and PyTorch lines up a shape-(3,) tensor with the LAST "
+               "dimension (the width), not with the channels: reshape it to (1, 3, 1, 1), "
+               "torch.tensor(mean).view(1, 3, 1, 1) (or view(3, 1, 1) for a (3, H, W) tensor)")
+_PREPROCESS_HINTS = {  # the test pictures are 20 and 40 pixels wide, so a shape-(3,) mean cannot broadcast
+    "must match the size of tensor b (3) at non-singleton dimension": _MEAN_SHAPE,
+    "The size of tensor a (3) must match the size of tensor b": _MEAN_SHAPE,
+}
+_PER_IMAGE_STATISTICS = (
+    "it normalises with the picture's own mean and std (x.mean(), x.std()), so every picture gets different "
+    "numbers: use the fixed ImageNet statistics the network was trained with, d2lstyle.IMAGENET_MEAN and "
+    "d2lstyle.IMAGENET_STD")
+
+
+def _standardised_by_itself(x):
+    """True when ``x`` has mean 0 and std 1 on its own, per channel or as a whole:
+    the fingerprint of normalising a picture with its own statistics."""
+    try:
+        x = _plain(torch.as_tensor(x)).double()
+        if x.dim() != 4 or x.shape[1] != 3:
+            return False
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    for dims in ((0, 2, 3), (0, 1, 2, 3)):
+        mean, std = x.mean(dim=dims), x.std(dim=dims, unbiased=False)
+        if bool((mean.abs() < 1e-3).all() and ((std - 1).abs() < 0.01).all()):
+            return True
+    return False
+
+
 def check_preprocess(preprocess):
     """Check ``preprocess(img, image_shape)``: a float tensor of shape (1, 3, H, W)
     for image_shape = (H, W), pixels scaled to [0, 1] and normalised with the
@@ -230,7 +259,7 @@ def check_preprocess(preprocess):
     check = _Checks("preprocess")
     height, width = 15, 20
     picture = _test_picture(width, height)  # already at the target size: no filter is involved
-    x = _call(check, preprocess, picture, (height, width))
+    x = _call(check, preprocess, picture, (height, width), hints=_PREPROCESS_HINTS)
     check(isinstance(x, torch.Tensor), f"return a torch tensor, not a {type(x).__name__} "
                                        "(torch.from_numpy or torchvision's ToTensor make one)")
     check(x.dtype == torch.float32, f"the tensor's dtype is {x.dtype}: convert it to float32 with .float(), "
@@ -263,15 +292,16 @@ def check_preprocess(preprocess):
         (images.normalize(torch.as_tensor(pixels).reshape(1, 3, height, width)),
          "the (H, W, 3) pixels were reshaped to (3, H, W) with reshape or view, which scrambles them: "
          "use .permute(2, 0, 1)"),
-    ], "the values differ from (pixels / 255 - mean) / std with the ImageNet mean and std")
-    bigger = _call(check, preprocess, _test_picture(4 * width, 4 * height), (height, width))
+    ], _PER_IMAGE_STATISTICS if _standardised_by_itself(x) else
+       "the values differ from (pixels / 255 - mean) / std with the ImageNet mean and std")
+    bigger = _call(check, preprocess, _test_picture(4 * width, 4 * height), (height, width), hints=_PREPROCESS_HINTS)
     check.same(tuple(bigger.shape), (1, 3, height, width), [],
                f"an {4 * width}x{4 * height} picture with image_shape ({height}, {width}) gave shape "
                f"{tuple(bigger.shape)}: resize it to the requested shape")
     error = (bigger - _chw((pixels - mean) / std)).abs().mean()
     check(error < 0.1, f"an {4 * width}x{4 * height} picture resized to ({height}, {width}) does not look like "
                        "the same picture: resize the whole picture, keeping R, G, B")
-    square = _call(check, preprocess, _test_picture(40, 40), (height, width))
+    square = _call(check, preprocess, _test_picture(40, 40), (height, width), hints=_PREPROCESS_HINTS)
     check.same(tuple(square.shape), (1, 3, height, width), [],
                f"a square picture with image_shape ({height}, {width}) gave shape {tuple(square.shape)}: "
                "resize it to the requested shape")
@@ -484,6 +514,8 @@ def check_gram_matrix(gram_matrix):
         (want * C, f"it is {C} times too large, which is C: it divides by H*W only. Divide by C * H * W"),
         (want * H * W, f"it is {H * W} times too large, which is H*W: it divides by C only. Divide by C * H * W"),
         (want / (C * H * W), f"it is {C * H * W} times too small: it divides by C*H*W twice"),
+        (want / C, f"it is {C} times too small, which is C: it divides by C^2*H*W (C twice, perhaps "
+                   "C * X.numel() or C * C * H * W). Divide by C * H * W, the number of values in X"),
         (scrambled.T @ scrambled / (C * H * W), "X was reshaped to (H*W, C), which mixes values of different "
                                                 "channels: reshape it to (C, H*W), one row per channel"),
     ], "the values differ from F @ F.T / (C*H*W) with F = X.reshape(C, H*W)")
@@ -498,17 +530,28 @@ def check_gram_matrix(gram_matrix):
     check.done()
 
 
+_GRAM_OF_GRAM = ("it takes the Gram matrix of gram_Y, which already is a Gram matrix (the style image's, "
+                 "computed once before training): compare gram_matrix(Y_hat) with gram_Y itself, "
+                 "((gram_matrix(Y_hat) - gram_Y) ** 2).mean()")
+_STYLE_LOSS_HINTS = {  # gram_Y, a (C, C) matrix, is the only 2-D tensor here: a gram_matrix got it as features
+    "expected 4, got 2": _GRAM_OF_GRAM,
+    "expected 3, got 2": _GRAM_OF_GRAM,
+    "expects features of shape (1, C, H, W), got (": _GRAM_OF_GRAM,
+}
+
+
 def check_style_loss(style_loss):
     """Check ``style_loss(Y_hat, gram_Y)``: the mean of the squared differences
     between gram_matrix(Y_hat) and gram_Y, a scalar tensor, gram_Y detached."""
     check = _Checks("style_loss")
     Y_hat = _randn(1, 3, 4, 5, seed=4).requires_grad_(True)
     gram_Y = losses.gram_matrix(_randn(1, 3, 4, 5, seed=5)).requires_grad_(True)
-    loss = _call(check, style_loss, Y_hat, gram_Y)
+    loss = _call(check, style_loss, Y_hat, gram_Y, hints=_STYLE_LOSS_HINTS)
     _expect_loss_tensor(check, loss)
     G, target = losses.gram_matrix(Y_hat.detach()), gram_Y.detach()
     want = ((G - target) ** 2).mean()
-    check.same(loss, want, [
+    gram_of_gram = [(((G - target @ target.T / n) ** 2).mean(), _GRAM_OF_GRAM) for n in (9, 3, 1)]  # C^2, C, 1
+    check.same(loss, want, gram_of_gram + [
         (want * 9, "it is 9 times too large, which is C^2: it sums over the C x C entries. Take their mean"),
         (((G * 60 - target) ** 2).mean(), "the Gram matrix of Y_hat is C*H*W times too large: normalise it like "
                                           "gram_Y (check your gram_matrix, or use d2lstyle.gram_matrix)"),
@@ -519,15 +562,36 @@ def check_style_loss(style_loss):
         ((G - target).abs().mean(), "it uses absolute differences: square them instead"),
         (want.sqrt(), "it takes the square root of the mean: the loss is the mean squared difference, no root"),
     ], f"expected {_show(want)}, got {_show(loss)}: compute the mean of (gram_matrix(Y_hat) - gram_Y) ** 2")
-    by_hand = _call(check, style_loss, torch.ones(1, 2, 1, 2), torch.zeros(2, 2))
+    by_hand = _call(check, style_loss, torch.ones(1, 2, 1, 2), torch.zeros(2, 2), hints=_STYLE_LOSS_HINTS)
     check.same(by_hand, 0.25, [], "for Y_hat = ones(1, 2, 1, 2) every entry of its Gram matrix is 2 / 4 = 0.5, so "
                                   f"against gram_Y = 0 the loss is 0.5 ** 2 = 0.25, not {_show(by_hand)}")
-    same = _call(check, style_loss, Y_hat.detach(), G)
+    same = _call(check, style_loss, Y_hat.detach(), G, hints=_STYLE_LOSS_HINTS)
     check.same(same, 0.0, [], f"style_loss(Y, gram_matrix(Y)) should be 0, not {_show(same)}")
     _expect_gradients(check, loss, into={"Y_hat": Y_hat}, not_into=[(
         gram_Y, "gradient flows into the target gram_Y: detach it (gram_Y.detach()); "
                 "the style's Gram matrix is a fixed target")])
     check.done()
+
+
+def _tv_count_mistakes(sum_h, sum_w, shape):
+    """Total variation with the sums of |differences| divided by wrong counts, as
+    (value, message) pairs: the number of pixels, a count without the channels,
+    or the vertical and horizontal counts swapped (each with and without the 1/2)."""
+    _, C, H, W = shape
+    right = (f"There are C*(H-1)*W = {C * (H - 1) * W} vertical differences and C*H*(W-1) = {C * H * (W - 1)} "
+             "horizontal ones: divide each sum by its own count, or simply take .mean() of each")
+    wrong_counts = [
+        (C * H * W, C * H * W, "it divides by C*H*W, the number of pixels"),
+        (H * W, H * W, "it divides by H*W, the number of pixels of one channel"),
+        ((H - 1) * W, H * (W - 1), "its counts of differences, (H-1)*W and H*(W-1), leave out the C channels"),
+        (C * H * (W - 1), C * (H - 1) * W, "it divides the vertical differences by the count of the horizontal "
+                                           "ones and the other way round"),
+    ]
+    mistakes = []
+    for count_h, count_w, wrong in wrong_counts:
+        mistakes.append((0.5 * (sum_h / count_h + sum_w / count_w), f"{wrong}. {right}"))
+        mistakes.append((sum_h / count_h + sum_w / count_w, f"{wrong}, and the 1/2 in front is missing. {right}"))
+    return mistakes
 
 
 def check_tv_loss(tv_loss):
@@ -543,7 +607,7 @@ def check_tv_loss(tv_loss):
     want = 0.5 * (dh.abs().mean() + dw.abs().mean())
     squared = "it squares the differences: use absolute ones (.abs()), which let sharp edges survive"
     channels = "it takes differences between colour channels (dim 1): use height (dim 2) and width (dim 3)"
-    check.same(loss, want, [
+    check.same(loss, want, _tv_count_mistakes(dh.abs().sum(), dw.abs().sum(), Y.shape) + [
         (0.5 * ((dh ** 2).mean() + (dw ** 2).mean()), squared),
         ((dh ** 2).mean() + (dw ** 2).mean(), squared),
         (2 * want, "it is twice the right value: the 1/2 in front is missing"),
@@ -612,7 +676,7 @@ def check_decayed_learning_rate(decayed_learning_rate):
     lr * factor ** (step // every), with steps counted from 0."""
     check = _Checks("decayed_learning_rate")
     lr, every, factor = 0.3, 50, 0.8
-    steps = (0, 1, 49, 50, 51, 99, 100, 260)
+    steps = (0, 1, 30, 49, 50, 51, 99, 100, 260)  # 30: rounding step / every would already decay here
     rates = [_call(check, decayed_learning_rate, step, lr, every, factor) for step in steps]
     wrong = [rate for rate in rates if isinstance(rate, bool) or not isinstance(rate, (int, float))]
     check(not wrong, f"return a Python float, not a {type(wrong[0]).__name__}" if wrong else "")
@@ -629,6 +693,11 @@ def check_decayed_learning_rate(decayed_learning_rate):
                                                    "after `every` steps. Use factor ** (step // every)"),
         (schedule(lambda step: step / every), "it decays smoothly: use integer division, step // every, "
                                               "so that the rate drops in stairs"),
+        (schedule(lambda step: round(step / every)), "it rounds step / every to the nearest integer, so the "
+                                                     "rate drops halfway through each period (at step 30 of 50): "
+                                                     "use floor division, step // every"),
+        (schedule(lambda step: -(-step // every)), "it rounds step / every up (math.ceil), so the rate drops "
+                                                   "right after step 0: use floor division, step // every"),
         (schedule(lambda step: step), "it decays at every step: raise factor to the number of decays, step // every"),
         (schedule(lambda step: step % every), "it uses step % every (the remainder): use step // every"),
         ([lr * factor * (step // every) for step in steps], "it multiplies by factor * (step // every): raise "

@@ -6,6 +6,8 @@ line), a few legitimate variants (they must pass too), and at least three
 AssertionError whose message contains the phrase that names its mistake.
 """
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -191,6 +193,12 @@ def preprocess_mutant(scale=255.0, mean=MEAN, std=STD, layout="permute", batch=T
     return preprocess
 
 
+def preprocess_own_statistics(img, image_shape, dims):
+    """Normalises with the picture's own mean and std: per channel (dims (2, 3)) or over all values."""
+    x = preprocess_mutant(mean=torch.zeros(1, 3, 1, 1), std=torch.ones(1, 3, 1, 1))(img, image_shape)
+    return (x - x.mean(dim=dims, keepdim=True)) / x.std(dim=dims, keepdim=True)
+
+
 PREPROCESS_MUTANTS = [
     (preprocess_mutant(scale=1.0), "not scaled to [0, 1]"),
     (preprocess_mutant(mean=torch.zeros(1, 3, 1, 1), std=torch.ones(1, 3, 1, 1)), "was not normalised"),
@@ -203,6 +211,9 @@ PREPROCESS_MUTANTS = [
     (preprocess_mutant(dtype=torch.float64), "convert it to float32"),
     (lambda img, shape: preprocess_mutant()(Image.fromarray(np.asarray(img)[:, :, ::-1].copy()), shape), "BGR order"),
     (lambda img, shape: np.asarray(img), "return a torch tensor"),
+    (preprocess_mutant(mean=MEAN.view(3), std=STD.view(3)), "view(1, 3, 1, 1)"),
+    (lambda img, shape: preprocess_own_statistics(img, shape, dims=(2, 3)), "the picture's own mean and std"),
+    (lambda img, shape: preprocess_own_statistics(img, shape, dims=(1, 2, 3)), "the picture's own mean and std"),
 ]
 
 
@@ -314,7 +325,7 @@ def gram_mutant(divide="chw", product="FFt"):
         F = X.reshape(C, H * W)
         G = {"FFt": lambda: F @ F.T, "FtF": lambda: F.T @ F, "scrambled": lambda: X.reshape(H * W, C).T @ X.reshape(H * W, C),
              "asymmetric": lambda: F @ X.reshape(H * W, C)}[product]()
-        return G / {"chw": C * H * W, "hw": H * W, "none": 1}[divide]
+        return G / {"chw": C * H * W, "hw": H * W, "none": 1, "cchw": C * C * H * W}[divide]
 
     return gram_matrix
 
@@ -322,12 +333,20 @@ def gram_mutant(divide="chw", product="FFt"):
 GRAM_MUTANTS = [
     (gram_mutant(divide="none"), "was not normalised"),
     (gram_mutant(divide="hw"), "divides by H*W only"),
+    (gram_mutant(divide="cchw"), "it divides by C^2*H*W"),
     (gram_mutant(product="FtF"), "F.T @ F"),
     (gram_mutant(product="scrambled"), "mixes values of different channels"),
     (gram_mutant(product="asymmetric"), "not symmetric"),
     (lambda X: torch.bmm(X.flatten(2), X.flatten(2).transpose(1, 2)) / X[0].numel(), "drop the batch dimension"),
     (lambda X: d2lstyle.gram_matrix(X.detach()), "no gradient reaches X"),
 ]
+
+def gram_any_shape(X):
+    """A Gram matrix that reads C from X.shape[1] and divides by X.numel(): right for features,
+    and for a (C, C) matrix it quietly computes that matrix's own Gram matrix."""
+    F = X.reshape(X.shape[1], -1)
+    return F @ F.T / X.numel()
+
 
 STYLE_MUTANTS = [
     (lambda Y_hat, gram_Y: ((d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()) ** 2).sum(), "C^2"),
@@ -336,10 +355,14 @@ STYLE_MUTANTS = [
     (lambda Y_hat, gram_Y: ((d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()) ** 2).mean() / 4, "drop the 1/4"),
     (lambda Y_hat, gram_Y: (d2lstyle.gram_matrix(Y_hat) - gram_Y.detach()).abs().mean(), "absolute differences"),
     (lambda Y_hat, gram_Y: d2lstyle.style_loss(Y_hat, gram_Y).item(), "return the loss as a tensor"),
+    (lambda Y_hat, gram_Y: ((gram_mutant()(Y_hat) - gram_mutant()(gram_Y.detach())) ** 2).mean(),
+     "the Gram matrix of gram_Y"),
+    (lambda Y_hat, gram_Y: ((gram_any_shape(Y_hat) - gram_any_shape(gram_Y.detach())) ** 2).mean(),
+     "the Gram matrix of gram_Y"),
 ]
 
 
-def tv_mutant(power=1, half=True, directions="hw", reduce="mean", wrap=False):
+def tv_mutant(power=1, half=True, directions="hw", reduce="mean", wrap=False, count=None):
     """A tv_loss with one typical mistake switched on."""
 
     def tv_loss(Y):
@@ -350,7 +373,10 @@ def tv_mutant(power=1, half=True, directions="hw", reduce="mean", wrap=False):
         dc = Y[:, 1:] - Y[:, :-1]
         chosen = {"hw": [dh, dw], "h": [dh], "ch": [dc, dh]}[directions]
         magnitude = (lambda d: d.abs() ** power) if power else (lambda d: d)
-        total = sum(getattr(magnitude(d), reduce)() for d in chosen)
+        if count:  # the sum of each direction divided by a count of our choice
+            total = sum(magnitude(d).sum() / count(Y.shape) for d in chosen)
+        else:
+            total = sum(getattr(magnitude(d), reduce)() for d in chosen)
         return 0.5 * total if half else total
 
     return tv_loss
@@ -364,6 +390,11 @@ TV_MUTANTS = [
     (tv_mutant(power=0), "absolute value is missing"),
     (tv_mutant(reduce="sum"), "sums the differences"),
     (tv_mutant(wrap=True), "torch.roll wraps around"),
+    (tv_mutant(count=lambda shape: shape[1] * shape[2] * shape[3]), "it divides by C*H*W, the number of pixels"),
+    (tv_mutant(count=lambda shape: shape[2] * shape[3], half=False), "it divides by H*W, the number of pixels "
+                                                                      "of one channel, and the 1/2 in front is missing"),
+    (lambda Y: (Y[:, :, 1:] - Y[:, :, :-1]).abs().sum() / Y.numel() + (Y[..., 1:] - Y[..., :-1]).abs().sum() / Y.numel(),
+     "it divides by C*H*W, the number of pixels, and the 1/2 in front is missing"),
     (lambda Y: torch.cat([(Y[:, :, 1:] - Y[:, :, :-1]).abs().flatten(), (Y[..., 1:] - Y[..., :-1]).abs().flatten()]).mean(),
      "averages all differences together"),
 ]
@@ -408,6 +439,8 @@ LR_MUTANTS = [
     (lambda step, lr, every, factor: lr * factor ** (step % every), "step % every"),
     (lambda step, lr, every, factor: lr * factor * (step // every), "factor * (step // every)"),
     (lambda step, lr, every, factor: lr * factor ** (step // every + 1), "step 0 should use lr itself"),
+    (lambda step, lr, every, factor: lr * factor ** round(step / every), "rounds step / every to the nearest"),
+    (lambda step, lr, every, factor: lr * factor ** math.ceil(step / every), "rounds step / every up"),
     (lambda step, lr, every, factor: torch.tensor(lr * factor ** (step // every)), "return a Python float"),
 ]
 

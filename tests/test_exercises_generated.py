@@ -23,8 +23,8 @@ SPEC = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" /
 make = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(make)
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-STUDENT_NOTEBOOKS = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob(make.NOTEBOOK_PATTERN))
+STUDENT_NOTEBOOKS = sorted((ROOT / "exercises").glob(make.NOTEBOOK_PATTERN))
 
 
 # --- synthetic notebooks, written the way CONVENTIONS.md asks -----------------------------
@@ -179,6 +179,12 @@ def test_make_exercises_writes_only_notebooks_with_exercises_and_removes_stale_o
     assert sorted(path.name for path in target.iterdir()) == ["01_first.ipynb", "02_second.ipynb", "README.md"]
     assert before == {path.name: path.read_bytes() for path in (course / "notebooks").iterdir()}
     nbformat.validate(nbformat.read(target / "01_first.ipynb", as_version=4))
+
+
+def test_a_notebook_between_two_of_the_series_is_treated_like_them(tmp_path):
+    write(first_notebook(), tmp_path / "notebooks" / "00b_between.ipynb")
+    written = make.make_exercises(tmp_path / "notebooks", tmp_path / "exercises")
+    assert [path.name for path in written] == ["00b_between.ipynb"]
 
 
 def test_make_exercises_gives_the_same_bytes_every_run(course):

@@ -41,7 +41,7 @@ def nbgrader_command():
 
 
 def notebooks_with_exercises():
-    paths = [path for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = [path for path in sorted((ROOT / "notebooks").glob(make.NOTEBOOK_PATTERN))
              if make.has_exercises(nbformat.read(path, as_version=4))]
     if not paths:
         pytest.skip("no notebook in notebooks/ holds an exercise yet")

@@ -2,7 +2,8 @@
 
     python tools/make_exercises.py [SOURCE_DIR [TARGET_DIR]]     (or: make exercises)
 
-Every notebooks/NN_name.ipynb that holds an exercise becomes exercises/NN_name.ipynb, in which
+Every notebooks/NN_name.ipynb (or NNb_name.ipynb, a notebook between NN and the next) that holds an exercise
+becomes exercises/NN_name.ipynb, in which
 
 - each solution region, the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION``, becomes
   ``# TODO: <hint>`` and ``raise NotImplementedError``, indented like the markers. The hint is the
@@ -33,6 +34,7 @@ ANSWER_PLACEHOLDER = "YOUR ANSWER HERE"
 EXPECTS_ERROR = "raises-exception"  # nbval's tag: the cell may raise
 CHECK_CALL = re.compile(r"\bexercises\.check_\w+\s*\(")
 NOTE_ID = "exercise-version-note"
+NOTEBOOK_PATTERN = "[0-9][0-9]*_*.ipynb"  # 00_overview.ipynb, 00b_one_page.ipynb, 01_images.ipynb, ...
 
 
 def tags(cell):
@@ -172,7 +174,7 @@ def make_exercises(source_dir, target_dir):
     ``target_dir``, remove stale ones there, and return the paths written."""
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     written = []
-    for path in sorted(source_dir.glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted(source_dir.glob(NOTEBOOK_PATTERN)):
         notebook = nbformat.read(path, as_version=4)
         refuse_problems(notebook, path.name)
         if not has_exercises(notebook):
@@ -181,7 +183,7 @@ def make_exercises(source_dir, target_dir):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(nbformat.writes(student_version(notebook, path.name)) + "\n", encoding="utf-8")
         written.append(target)
-    for stale in sorted(target_dir.glob("[0-9][0-9]_*.ipynb")):
+    for stale in sorted(target_dir.glob(NOTEBOOK_PATTERN)):
         if stale not in written:
             stale.unlink()
     return written
