@@ -56,6 +56,9 @@ def variants(side, budget):
         "lbfgs-beta1": pastiche.replace(style_weight=1.0),
         "lbfgs-beta3-c2f": pastiche.replace(style_weight=3.0, scales=(0.5, 1.0)),
         "lbfgs-beta1-c2f": pastiche.replace(style_weight=1.0, scales=(0.5, 1.0)),
+        "lbfgs-wolfe-beta1": pastiche.replace(style_weight=1.0, line_search="strong_wolfe"),
+        "lbfgs-wolfe-beta1-c2f": pastiche.replace(style_weight=1.0, line_search="strong_wolfe", scales=(0.5, 1.0)),
+        "adam-beta1": pastiche_objective(d2l).replace(style_weight=1.0),
     }
 
 
