@@ -11,7 +11,8 @@ minimising the same perceptual loss over many photos:
 
 The features, Gram matrices and TV are those of :mod:`d2lstyle.losses`, summed
 by :func:`d2lstyle.objective.loss_terms`. After training, stylising a photo is
-one forward pass of :class:`Painter`: milliseconds instead of minutes.
+one forward pass of :class:`Painter`: a fraction of a second on a CPU instead
+of minutes.
 
 The network (:class:`Painter`), in the layout of Johnson et al. with fewer
 channels, so that it trains on a CPU:
@@ -364,7 +365,7 @@ def training_photos(held_out=HELD_OUT_PHOTO):
     - ``grace_hopper.jpg`` from matplotlib's sample data (installed with
       matplotlib; a U.S. Navy photograph, public domain).
 
-    Six photos are very few next to the 80,000 of Johnson et al. (COCO);
+    Five photos are very few next to the 80,000 of Johnson et al. (COCO);
     random crops, scales and flips (:func:`photo_batch`) make many more
     training examples of them, and a painter learns textures that are local.
     Pass your own photos (``--photos DIR``) for better generalisation.

@@ -266,3 +266,11 @@ def test_resume_with_other_options_is_refused(pictures, tmp_path):
                           timeout=300, env=environment())
     assert done.returncode == 1 and "other settings (style_weight differ)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_painter_command_is_installed():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["d2lstyle-painter"] == "d2lstyle.painter_cli:main"
