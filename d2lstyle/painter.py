@@ -77,6 +77,9 @@ CHECKPOINT_FORMAT = "d2lstyle-painter-training-1"
 # The smallest height and width the painter takes (its 9x9 reflection padding needs more than 4 pixels).
 MIN_SIDE = 8
 
+# A training crop shows at most this many crop sizes of a photo's shorter side (see photo_batch).
+MAX_CROP_SCALE = 2.0
+
 # The bundled photo kept out of training, to measure how well a painter generalises.
 HELD_OUT_PHOTO = "tubingen"
 
@@ -403,7 +406,23 @@ def photos_in_folder(folder):
     return paths
 
 
-def photo_batch(photos, crop, batch_size, seed=0, step=0, max_scale=2.0):
+def shrink_for_crops(photo, crop, max_scale=MAX_CROP_SCALE):
+    """``photo`` shrunk so that its shorter side is at most ``max_scale * crop``
+    pixels, the most :func:`photo_batch` ever uses (a smaller photo is returned
+    as it is). Keeps a large collection of photos small in memory.
+
+    >>> shrink_for_crops(Image.new("RGB", (400, 300)), crop=50).size
+    (133, 100)
+    """
+    width, height = photo.size
+    largest = max_scale * crop
+    if min(width, height) <= largest:
+        return photo
+    scale = largest / min(width, height)
+    return photo.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
+
+
+def photo_batch(photos, crop, batch_size, seed=0, step=0, max_scale=MAX_CROP_SCALE):
     """A batch of random crops of ``photos`` (PIL images): a standardised
     tensor of shape (batch_size, 3, crop, crop).
 
@@ -565,7 +584,8 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
         raise ValueError("train_painter needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
     style_img = images.load_image(style_img) if not isinstance(style_img, Image.Image) else style_img
     photos = training_photos() if photos is None else photos
-    photos = [images.load_image(photo) if not isinstance(photo, Image.Image) else photo for photo in photos]
+    photos = [shrink_for_crops(images.load_image(photo) if not isinstance(photo, Image.Image) else photo,
+                               settings.crop) for photo in photos]
     if not photos:
         raise ImageError("train_painter needs at least one training photo")
     vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
