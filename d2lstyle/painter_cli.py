@@ -164,12 +164,13 @@ def train(args):
     settings, notes = choose_settings(args, session)
     style_img = images.load_image(args.style)
     photo_paths = painter.photos_in_folder(args.photos) if args.photos else painter.training_photos()
-    photos = [images.load_image(path) for path in photo_paths]
+    for path in photo_paths:  # a damaged photo is reported now, before the network is loaded
+        images.load_image(path)
     checkpoint_file = checkpoint_path(output)
     resume = painter.load_training_checkpoint(checkpoint_file) if args.resume else None
     for line in session.describe().splitlines() + notes:
         say(line)
-    say(f"training on {len(photos)} photos: {', '.join(path.name for path in photo_paths)}")
+    say(f"training on {len(photo_paths)} photos: {', '.join(path.name for path in photo_paths)}")
     say(f"{settings.steps} steps of {settings.batch_size} crops of {settings.crop} px; style size "
         f"{settings.style_size} px")
     vgg = session.load_vgg()
@@ -180,7 +181,7 @@ def train(args):
         return False
 
     started = time.perf_counter()
-    result = painter.train_painter(style_img, photos, settings, vgg, device=session.device,
+    result = painter.train_painter(style_img, photo_paths, settings, vgg, device=session.device,
                                    callbacks=[save_every], progress=not args.quiet, resume=resume)
     seconds = time.perf_counter() - started
     steps = result.history["step"][-1] if result.history["step"] else 0

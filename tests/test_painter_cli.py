@@ -187,6 +187,10 @@ def test_train_refuses_a_bad_model_path_or_a_missing_checkpoint(pictures, tmp_pa
     status, err = run_main(["train", style, "-o", tmp_path / "m.pt", "--photos", tmp_path / "none",
                             "--network", "random"], capsys)
     assert status == 1 and "no such folder of photos" in err
+    (photos / "broken.jpg").write_text("not a photo")
+    status, err = run_main(["train", style, "-o", tmp_path / "m.pt", "--photos", photos, "--network", "random"],
+                           capsys)
+    assert status == 1 and "broken.jpg: not an image file" in err and one_error_line(err)
     assert not (tmp_path / "m.pt").exists()
 
 
