@@ -9,6 +9,8 @@
 #   make bench      speed and convergence benchmarks (~25 min on 2 cores;
 #                   writes benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
+#   make bench-painter  the painter network against the optimisation: training time, 512 px
+#                   stylising time and quality (~20 min on 2 cores; writes its section of results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
@@ -31,7 +33,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick gallery
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +82,9 @@ gallery: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
+
+bench-painter: $(STAMP)
+	$(BIN)/python benchmarks/painter_bench.py --train --device $(BENCH_DEVICE)
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -4,7 +4,8 @@ image file -> :mod:`~d2lstyle.images` -> :mod:`~d2lstyle.vgg` features (of a
 network from :mod:`~d2lstyle.networks`) -> :mod:`~d2lstyle.losses`, summed by
 :mod:`~d2lstyle.objective` -> :mod:`~d2lstyle.training` (the optimiser's
 pieces), run by :mod:`~d2lstyle.transfer` -> image file, with the settings of
-each run in :mod:`~d2lstyle.recipes`.
+each run in :mod:`~d2lstyle.recipes`. :mod:`~d2lstyle.painter` trains a
+network that does the same in one forward pass (fast style transfer).
 
 The figures (:mod:`~d2lstyle.plotting`), the explorer (its model
 :mod:`~d2lstyle.explorer` and its view :mod:`~d2lstyle.widgets`) and the exercise
@@ -26,6 +27,7 @@ from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images,
 from .losses import content_loss, gram_matrix, style_loss, tv_loss
 from .networks import NETWORKS, load_vgg19
 from .objective import compute_targets, loss_terms
+from .painter import Painter, PainterSettings, load_painter, paint, save_painter, train_painter
 from .recipes import PRESETS, Recipe, get_recipe
 from .settings import Settings, get_settings
 from .devices import pick_device

@@ -52,3 +52,7 @@ class CheckpointError(D2lStyleError, ValueError):
 
 class SettingsError(D2lStyleError, ValueError):
     """A D2LSTYLE_* environment variable with a value it cannot take."""
+
+
+class PainterError(D2lStyleError, ValueError):
+    """A painter model file or training checkpoint that cannot be used, or a painter setting that cannot work."""

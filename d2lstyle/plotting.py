@@ -210,3 +210,137 @@ def pipeline_diagram(figsize=(13, 6.2), fontsize=10):
     ax.set_title("Neural style transfer: optimise the pixels of x, not the network")
     fig.tight_layout()
     return fig
+
+
+# --- the painter (notebook 10) ------------------------------------------------------------------
+
+
+class PainterTrainingPlot:
+    """A callback for :func:`d2lstyle.painter.train_painter` that shows the
+    loss curves and a snapshot: ``photo`` (best one the network never sees in
+    training) painted by the network as it is, redrawn in one output every
+    ``every`` steps.
+
+    >>> plot = PainterTrainingPlot(every=50)   # train_painter(..., callbacks=[plot])
+    >>> plot.snapshots
+    []
+    """
+
+    def __init__(self, photo=None, every=50, size=256, title="Training the painter"):
+        self.photo, self.every, self.size, self.title = photo, every, size, title
+        self.snapshots = []  # (step, PIL image) at every redraw
+        self.handle = None
+
+    def __call__(self, info):
+        if info.step % self.every == 0 or info.step == info.steps:
+            self.draw(info)
+        return False
+
+    def draw(self, info):
+        from IPython.display import display
+
+        from . import painter
+
+        columns = 2 if self.photo is not None else 1
+        fig, axes = plt.subplots(1, columns, figsize=(5.2 * columns, 3.8), squeeze=False)
+        ax_loss = axes[0, 0]
+        for term in LOSS_TERMS:
+            values = info.history[term]
+            if any(v > 0 for v in values):
+                ax_loss.plot(info.history["step"], values, label=term, lw=1)
+        ax_loss.set_yscale("log")
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("loss (weighted, batch mean)")
+        ax_loss.set_title(f"{self.title}: step {info.step} of {info.steps}")
+        ax_loss.legend(fontsize=8)
+        if self.photo is not None:
+            info.painter.eval()
+            snapshot = painter.paint(info.painter, self.photo, self.size)
+            info.painter.train()
+            self.snapshots.append((info.step, snapshot))
+            axes[0, 1].imshow(snapshot)
+            axes[0, 1].set_title(f"an unseen photo, painted ({info.seconds:.0f} s)")
+            axes[0, 1].axis("off")
+        fig.tight_layout()
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
+
+# (text, relative size of the feature maps, channels key, colour) of each stage in painter_diagram
+PAINTER_STAGES = (
+    ("photo $p$\n3 channels", 1.0, "rgb", "#e8e8e8"),
+    ("9x9 conv\n+ IN + ReLU", 1.0, 0, "#cfe2f3"),
+    ("3x3 conv, stride 2\n+ IN + ReLU", 0.5, 1, "#cfe2f3"),
+    ("3x3 conv, stride 2\n+ IN + ReLU", 0.25, 2, "#cfe2f3"),
+    ("residual\nblocks", 0.25, 2, "#d9ead3"),
+    ("upsample x2,\n3x3 conv\n+ IN + ReLU", 0.5, 1, "#fce5cd"),
+    ("upsample x2,\n3x3 conv\n+ IN + ReLU", 1.0, 0, "#fce5cd"),
+    ("3x3 conv\n-> 3 channels", 1.0, "rgb", "#fce5cd"),
+    ("painting\n$x = f_W(p)$", 1.0, "rgb", "#f4cccc"),
+)
+
+
+def painter_diagram(channels=(16, 32, 64), residual_blocks=5, figsize=(14, 5.4), fontsize=9):
+    """Draw the painter network (encoder, residual blocks, decoder) and its
+    training loss; returns the figure.
+
+    Each box is one stage; its height is proportional to the size of its
+    feature maps (full, half or quarter of the photo's height), and its label
+    says how many channels it has. Below, the training loop: VGG-19 compares
+    x with the photo's features and the painting's Gram matrices, and the
+    gradient updates the painter's weights W, not the pixels.
+
+    >>> fig = painter_diagram()
+    >>> len(fig.axes[0].patches) >= len(PAINTER_STAGES)
+    True
+    >>> plt.close(fig)
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=figsize)
+    step, width, full = 1.55, 1.25, 2.6
+    centres = []
+    for index, (text, scale, key, colour) in enumerate(PAINTER_STAGES):
+        x = index * step
+        height = full * scale
+        ax.add_patch(FancyBboxPatch((x - width / 2, -height / 2), width, height, boxstyle="round,pad=0.04",
+                                    facecolor=colour, edgecolor="#444444", linewidth=1.1))
+        label = text if key != 2 or "residual" not in text else f"{residual_blocks} residual\nblocks\nx + F(x)"
+        ax.text(x, 0, label, ha="center", va="center", fontsize=fontsize - (1 if scale < 0.5 else 0))
+        size = {1.0: "H x W", 0.5: "H/2 x W/2", 0.25: "H/4 x W/4"}[scale]
+        depth = 3 if key == "rgb" else channels[key]
+        ax.text(x, -height / 2 - 0.12, f"{depth} x {size}", ha="center", va="top", fontsize=fontsize - 1,
+                color="#555555")
+        centres.append(x)
+    for x0, x1 in zip(centres, centres[1:]):
+        ax.annotate("", xy=(x1 - width / 2 - 0.05, 0), xytext=(x0 + width / 2 + 0.05, 0),
+                    arrowprops=dict(arrowstyle="-|>", lw=1.3, color="#333333"))
+    ax.text(centres[2], full / 2 + 0.35, "encoder", ha="center", fontsize=fontsize + 1, weight="bold")
+    ax.text(centres[4], full / 2 + 0.35, "transform", ha="center", fontsize=fontsize + 1, weight="bold")
+    ax.text(centres[6], full / 2 + 0.35, "decoder", ha="center", fontsize=fontsize + 1, weight="bold")
+    # the training loop underneath
+    y = -full / 2 - 1.3
+    loop = [("VGG-19 (frozen)\nfeatures of $x$", centres[7]),
+            ("loss $L$: content vs $F^l(p)$,\nstyle vs $G^l(a)$, TV", centres[5]),
+            ("backward: $\\partial L / \\partial W$,\nAdam updates the painter's $W$", centres[2])]
+    for text, x in loop:
+        ax.add_patch(FancyBboxPatch((x - 1.25, y - 0.45), 2.5, 0.9, boxstyle="round,pad=0.04",
+                                    facecolor="#fff2cc", edgecolor="#444444", linewidth=1.1))
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    ax.annotate("", xy=(centres[7], y + 0.5), xytext=(centres[8], -full / 2 - 0.45),
+                arrowprops=dict(arrowstyle="-|>", lw=1.2, color="#777777", connectionstyle="arc3,rad=-0.2"))
+    for (_, x0), (_, x1) in zip(loop, loop[1:]):
+        ax.annotate("", xy=(x1 + 1.3, y), xytext=(x0 - 1.3, y), arrowprops=dict(arrowstyle="-|>", lw=1.2,
+                                                                               color="#777777"))
+    ax.text(centres[0], y, "training only:\nonce per painting", ha="center", va="center", fontsize=fontsize,
+            color="#666666", style="italic")
+    ax.set_xlim(centres[0] - 1.0, centres[-1] + 1.0)
+    ax.set_ylim(y - 0.8, full / 2 + 0.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("The painter: one forward pass turns a photo into a painting")
+    fig.tight_layout()
+    return fig

@@ -554,3 +554,157 @@ def test_checkers_leave_the_global_random_state_alone(capsys):
     exercises.check_extract_features(REFERENCES["check_extract_features"])
     exercises.check_training_step(training_step)
     assert torch.equal(state, torch.get_rng_state())
+
+
+# --- notebook 10: the painter's checkers (references, variants, mutants) -----------------------------
+
+import math  # noqa: E402
+
+from d2lstyle import painter  # noqa: E402
+
+
+def instance_norm_with_torch(X, eps=1e-5):
+    """A legitimate variant: torch's own function."""
+    return torch.nn.functional.instance_norm(X, eps=eps)
+
+
+def instance_norm_with_var(X, eps=1e-5):
+    """A legitimate variant: var with unbiased=False."""
+    mean = X.mean(dim=(2, 3), keepdim=True)
+    return (X - mean) / (X.var(dim=(2, 3), keepdim=True, unbiased=False) + eps).sqrt()
+
+
+def instance_norm_mutant(dims=(2, 3), unbiased=False, eps_at="variance", subtract_mean=True, detach=False,
+                         keepdim=True):
+    """An instance_norm with one typical mistake switched on."""
+
+    def instance_norm(X, eps=1e-5):
+        mean = X.mean(dim=dims, keepdim=keepdim)
+        variance = X.var(dim=dims, keepdim=keepdim, unbiased=unbiased)
+        if detach:
+            mean, variance = mean.detach(), variance.detach()
+        centred = X - mean if subtract_mean else X
+        if eps_at == "std":
+            return centred / (variance.sqrt() + eps)
+        if eps_at == "nowhere":
+            return centred / variance.sqrt()
+        return centred / torch.sqrt(variance + eps)
+
+    return instance_norm
+
+
+INSTANCE_NORM_MUTANTS = [
+    (instance_norm_mutant(unbiased=True), "unbiased variance"),
+    (instance_norm_mutant(dims=(0, 2, 3)), "batch normalisation"),
+    (instance_norm_mutant(dims=(1, 2, 3)), "layer normalisation"),
+    (instance_norm_mutant(dims=(0, 1, 2, 3)), "one mean and variance for the whole tensor"),
+    (instance_norm_mutant(eps_at="std"), "eps is added to the standard deviation"),
+    (instance_norm_mutant(eps_at="nowhere"), "eps is missing"),
+    (instance_norm_mutant(subtract_mean=False), "does not subtract the mean"),
+    (instance_norm_mutant(detach=True), "do not detach the mean or the variance"),
+    (instance_norm_mutant(keepdim=False), "keepdim=True"),
+]
+
+
+def residual_block_mutant(forward):
+    """A ResidualBlock whose forward is ``forward(block, x)``."""
+
+    class Block(painter.ResidualBlock):
+        def forward(self, x):
+            return forward(self, x)
+
+    return Block
+
+
+def in_place_sum(block, x):
+    x += block.norm2(block.conv2(torch.relu(block.norm1(block.conv1(x)))))
+    return x
+
+
+class RenamedBlock(nn.Module):
+    """The learner rewrote __init__ with other names."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.first = painter.conv_layer(channels, channels, 3)
+
+    def forward(self, x):
+        return x + self.first(x)
+
+
+RESIDUAL_MUTANTS = [
+    (residual_block_mutant(lambda b, x: b.norm2(b.conv2(torch.relu(b.norm1(b.conv1(x)))))),
+     "the skip connection is missing"),
+    (residual_block_mutant(lambda b, x: torch.relu(x + b.norm2(b.conv2(torch.relu(b.norm1(b.conv1(x))))))),
+     "a ReLU after the sum"),
+    (residual_block_mutant(lambda b, x: x + torch.relu(b.norm2(b.conv2(torch.relu(b.norm1(b.conv1(x))))))),
+     "a ReLU at the end of F"),
+    (residual_block_mutant(lambda b, x: x + b.norm2(b.conv2(b.norm1(b.conv1(x))))),
+     "the ReLU between the two convolutions is missing"),
+    (residual_block_mutant(lambda b, x: x + b.norm2(b.conv2(b.norm1(torch.relu(b.conv1(x)))))),
+     "the ReLU comes before norm1"),
+    (residual_block_mutant(lambda b, x: b.norm1(b.conv1(x)) + b.norm2(b.conv2(torch.relu(b.norm1(b.conv1(x)))))),
+     "instead of x itself"),
+    (residual_block_mutant(lambda b, x: x + b.conv2(torch.relu(b.norm1(b.conv1(x))))), "norm2 is missing"),
+    (residual_block_mutant(in_place_sum), "changed its input x in place"),
+    (RenamedBlock, "keep the layers __init__ defines"),
+]
+
+
+def cosine_mutant(rate):
+    return lambda step, steps, lr: rate(step, steps, lr)
+
+
+COSINE_MUTANTS = [
+    (cosine_mutant(lambda t, T, lr: lr * (1 + math.cos(math.pi * t / T))), "the factor 1/2 is missing"),
+    (cosine_mutant(lambda t, T, lr: lr / 2 * (1 + math.cos(t / T))), "pi is missing"),
+    (cosine_mutant(lambda t, T, lr: lr / 2 * (1 + math.cos(2 * math.pi * t / T))), "a whole period"),
+    (cosine_mutant(lambda t, T, lr: lr / 2 * (1 - math.cos(math.pi * t / T))), "it rises from 0 to lr"),
+    (cosine_mutant(lambda t, T, lr: lr * math.cos(math.pi * t / T)), "it goes negative"),
+    (cosine_mutant(lambda t, T, lr: lr / 2 * (1 + math.cos(math.pi * (t // T)))), "step // steps"),
+    (cosine_mutant(lambda t, T, lr: torch.tensor(lr / 2 * (1 + math.cos(math.pi * t / T)))), "Python float"),
+]
+
+PAINTER_REFERENCES = {
+    "check_instance_norm": painter.instance_norm,
+    "check_residual_block": painter.ResidualBlock,
+    "check_cosine_learning_rate": painter.cosine_learning_rate,
+}
+PAINTER_VARIANTS = [
+    ("check_instance_norm", instance_norm_with_torch),
+    ("check_instance_norm", instance_norm_with_var),
+    ("check_residual_block", residual_block_mutant(
+        lambda b, x: torch.add(x, b.norm2(b.conv2(torch.nn.functional.relu(b.norm1(b.conv1(x)))))))),
+    ("check_cosine_learning_rate", lambda step, steps, lr: 0.5 * lr * (1 + math.cos(step / steps * math.pi))),
+]
+PAINTER_MUTANTS = {
+    "check_instance_norm": INSTANCE_NORM_MUTANTS,
+    "check_residual_block": RESIDUAL_MUTANTS,
+    "check_cosine_learning_rate": COSINE_MUTANTS,
+}
+REFERENCES.update(PAINTER_REFERENCES)
+MUTANTS.update(PAINTER_MUTANTS)
+PAINTER_CASES = [(checker, mutant, phrase) for checker, mutants in PAINTER_MUTANTS.items()
+                 for mutant, phrase in mutants]
+
+
+@pytest.mark.parametrize("checker", sorted(PAINTER_REFERENCES))
+def test_painter_reference_passes_with_one_line(checker, capsys):
+    getattr(exercises, checker)(PAINTER_REFERENCES[checker])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("checks passed."), lines
+
+
+@pytest.mark.parametrize("checker, candidate", PAINTER_VARIANTS)
+def test_painter_legitimate_variant_passes(checker, candidate, capsys):
+    getattr(exercises, checker)(candidate)
+    assert capsys.readouterr().out.strip().endswith("checks passed.")
+
+
+@pytest.mark.parametrize("checker, mutant, phrase", PAINTER_CASES,
+                         ids=[f"{checker[6:]}: {phrase}" for checker, _, phrase in PAINTER_CASES])
+def test_painter_mutant_fails_naming_its_mistake(checker, mutant, phrase, capsys):
+    with pytest.raises(AssertionError) as failure:
+        getattr(exercises, checker)(mutant)
+    assert phrase in str(failure.value)
+    assert "checks passed" not in capsys.readouterr().out

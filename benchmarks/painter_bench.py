@@ -1,0 +1,264 @@
+"""The painter against the optimisation: time and quality on the same photo, side by side.
+
+    python benchmarks/painter_bench.py --train            (make bench-painter; about 20 minutes on 2 cores)
+    python benchmarks/painter_bench.py --model starry.pt  (a painter trained before: the training is not timed)
+
+1. Training (with --train): a painter for the style with the notebook's full
+   settings (``PainterSettings()``, the defaults), timed: wall time and the
+   process's CPU time, with the load average of the machine before, during
+   and after (other processes slow it down).
+2. Stylising the held-out photo (never seen in training) at 512 px:
+   - the painter: the median of ``--runs`` forward passes (after one warm-up);
+   - the optimisation: ``d2lstyle.stylise`` with the default recipe on the same
+     photo, the median of ``--optimise-runs`` whole runs (each takes minutes).
+3. Quality of both results with the quality measure (the original VGG-19):
+   the style ratio (the result's relative Gram distance to the painting over
+   relu1_1 ... relu5_1, divided by the photo's) and the content ratio (its
+   relative relu4_2 distance to the photo, divided by the painting's); both < 1
+   is the direction test.
+
+It writes its numbers into its own section of benchmarks/results.md (between
+the markers below; the rest of the file is left as it is) unless --no-write.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import d2lstyle
+from d2lstyle import painter
+
+HERE = Path(__file__).resolve().parent
+START, END = "<!-- painter_bench: start -->", "<!-- painter_bench: end -->"
+STYLE = "starry_night"
+SIZE = 512
+GOAL_TRAINING_MINUTES = 15
+GOAL_PAINT_SECONDS = 0.5
+
+
+def say(message):
+    print(f"painter_bench: {message}", file=sys.stderr, flush=True)
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def machine(device):
+    parts = [f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} logical cores visible, "
+             f"torch threads {torch.get_num_threads()}"]
+    try:
+        with open("/proc/cpuinfo") as file:
+            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model name")]
+        if names:
+            parts[0] = f"CPU {names[0]} ({os.cpu_count()} logical cores visible, torch threads " \
+                       f"{torch.get_num_threads()})"
+    except OSError:
+        pass
+    if device.type == "cuda":
+        parts.append(f"GPU {torch.cuda.get_device_name(device)}")
+    parts.append(f"Python {platform.python_version()}, torch {torch.__version__}, d2lstyle {d2lstyle.__version__}")
+    return "; ".join(parts)
+
+
+def train(style_img, vgg, device, model_path):
+    """Train with the notebook's full settings; returns (SavedPainter-like result, numbers)."""
+    settings = painter.PainterSettings()
+    loads = [load_average()]
+
+    def note_load(info):
+        if info.step % 50 == 0:
+            loads.append(load_average())
+        return False
+
+    say(f"training: {settings.steps} steps of {settings.batch_size} crops of {settings.crop} px")
+    synchronize(device)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = painter.train_painter(style_img, None, settings, vgg, device=device, callbacks=[note_load])
+    synchronize(device)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    loads.append(load_average())
+    if result.status != "finished":
+        raise SystemExit(f"training did not finish: {result.message}")
+    if model_path:
+        painter.save_painter(model_path, result, style=f"{STYLE}.jpg")
+    numbers = {"seconds": wall, "cpu_seconds": cpu, "loads": loads, "steps": settings.steps,
+               "settings": settings.as_dict(), "final_loss": result.final_loss}
+    return result.painter, settings, numbers
+
+
+def median_seconds(function, runs, device):
+    timings = []
+    for _ in range(runs):
+        synchronize(device)
+        start = time.perf_counter()
+        function()
+        synchronize(device)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings), timings
+
+
+def run(args):
+    global SIZE
+    if args.quick:  # a smoke test of this script: tiny sizes, the optimisation capped at 20 steps
+        SIZE = 64
+    device = d2lstyle.pick_device(args.device)
+    vgg = d2lstyle.load_vgg19("original").to(device)
+    style_img = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    photo = d2lstyle.load_image(d2lstyle.bundled_image(painter.HELD_OUT_PHOTO))
+    results = {"machine": machine(device), "when": time.strftime("%Y-%m-%d %H:%M"), "device": str(device),
+               "load_before": load_average(), "photo": painter.HELD_OUT_PHOTO, "style": STYLE, "size": SIZE}
+
+    if args.train:
+        net, settings, results["training"] = train(style_img, vgg, device, args.model)
+        say(f"trained in {results['training']['seconds'] / 60:.1f} min")
+    else:
+        saved = painter.load_painter(args.model, device=device)
+        net, settings = saved.painter, saved.settings
+        results["steps_done"] = saved.steps_done
+    net = net.to(device).eval()
+    results["settings"] = settings.as_dict()
+    results.setdefault("steps_done", settings.steps)
+
+    painted = painter.paint(net, photo, SIZE)  # warm-up (and the picture)
+    results["paint_seconds"], results["paint_timings"] = median_seconds(
+        lambda: painter.paint(net, photo, SIZE), args.runs, device)
+    say(f"painter: {results['paint_seconds']:.3f} s median of {args.runs}")
+    results["paint_quality"] = painter._quality_ratios(painted, photo, style_img, vgg, size=SIZE)
+
+    optimised = []
+
+    recipe = d2lstyle.get_recipe("default")
+    if args.quick:
+        recipe = recipe.replace(steps=20, image_size=SIZE)
+
+    def optimise():
+        result = d2lstyle.stylise(photo, style_img, recipe, vgg, device=device, progress=False)
+        optimised.append(result)
+
+    results["optimise_seconds"], results["optimise_timings"] = median_seconds(optimise, args.optimise_runs, device)
+    say(f"optimisation: {results['optimise_seconds']:.0f} s median of {args.optimise_runs}")
+    optimised_img = optimised[-1].pil()
+    results["optimise_quality"] = painter._quality_ratios(optimised_img, photo, style_img, vgg, size=SIZE)
+    results["optimise_steps"] = len(optimised[-1].history["step"])
+    results["load_after"] = load_average()
+    if args.pictures:
+        folder = Path(args.pictures)
+        folder.mkdir(parents=True, exist_ok=True)
+        painted.save(folder / "painter.png")
+        optimised_img.save(folder / "optimised.png")
+        say(f"pictures in {folder}")
+    return results
+
+
+def passes(quality):
+    return "yes" if quality["style"] < 1 and quality["content"] < 1 else "no"
+
+
+def report(results):
+    """The markdown section with the numbers."""
+    lines = [START, "## Painter network against the optimisation (`painter_bench.py`)", ""]
+    lines.append(f"Measured by `python benchmarks/painter_bench.py{' --train' if 'training' in results else ''}` "
+                 f"on {results['when']}: {results['machine']}. Load average (1 min) before/after: "
+                 f"{results['load_before']:.1f} / {results['load_after']:.1f} on {os.cpu_count()} logical cores "
+                 "(other processes share the machine; the times below are wall-clock).")
+    lines.append("")
+    settings = results["settings"]
+    lines.append(f"Painting `{results['style']}`, photo `{results['photo']}` (held out of training), "
+                 f"{results['size']} px, the original VGG-19 for the losses and the quality measure. The painter: "
+                 f"channels {tuple(settings['channels'])}, {settings['residual_blocks']} residual blocks, trained "
+                 f"{results['steps_done']} of {settings['steps']} steps of {settings['batch_size']} crops of "
+                 f"{settings['crop']} px.")
+    lines.append("")
+    if "training" in results:
+        training = results["training"]
+        minutes = training["seconds"] / 60
+        met = "met" if minutes <= GOAL_TRAINING_MINUTES else "NOT met"
+        lines.append(f"**Training** with the notebook's full settings: {minutes:.1f} min wall "
+                     f"(goal <= {GOAL_TRAINING_MINUTES} min: {met}), {training['cpu_seconds'] / 60:.1f} min of "
+                     f"process CPU time, load average during training "
+                     f"{min(training['loads']):.1f} to {max(training['loads']):.1f}; final loss "
+                     f"{training['final_loss']:.4g}.")
+        lines.append("")
+    paint_s, optimise_s = results["paint_seconds"], results["optimise_seconds"]
+    lines += [
+        "| method | median seconds | runs | speed vs optimisation | style ratio | content ratio | direction test |",
+        "|---|---|---|---|---|---|---|",
+        f"| painter (one forward pass) | {paint_s:.3f} | {len(results['paint_timings'])} | "
+        f"**{optimise_s / paint_s:.0f}x** | {results['paint_quality']['style']:.3f} | "
+        f"{results['paint_quality']['content']:.3f} | {passes(results['paint_quality'])} |",
+        f"| optimisation, `stylise` default recipe ({results['optimise_steps']} steps) | {optimise_s:.1f} | "
+        f"{len(results['optimise_timings'])} | 1x | {results['optimise_quality']['style']:.3f} | "
+        f"{results['optimise_quality']['content']:.3f} | {passes(results['optimise_quality'])} |",
+        "",
+        f"Goal: 512 px in at most {GOAL_PAINT_SECONDS} s ({results['size']} px measured): "
+        f"{'met' if paint_s <= GOAL_PAINT_SECONDS else 'NOT met'} ({paint_s:.3f} s; all runs: "
+        f"{', '.join(f'{t:.3f}' for t in results['paint_timings'])}). Style ratio: the result's relative Gram "
+        "distance to the painting (relu1_1 ... relu5_1) over the photo's; content ratio: its relative relu4_2 "
+        "distance to the photo over the painting's; lower is better for both.",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path, section):
+    """Replace this benchmark's section of ``path`` (between the markers), or append it."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--train", action="store_true", help="train a painter with the full settings (timed)")
+    parser.add_argument("--model", default=None, help="the model file to use (without --train) or to write")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--runs", type=int, default=7, help="painter runs (median; default 7)")
+    parser.add_argument("--optimise-runs", type=int, default=1,
+                        help="whole optimisation runs (median; default 1: each takes minutes)")
+    parser.add_argument("--pictures", default=None, metavar="DIR", help="save both results there as PNGs")
+    parser.add_argument("--out", default=str(HERE / "results.md"), help="the results file to update")
+    parser.add_argument("--no-write", action="store_true", help="print the section, write nothing")
+    parser.add_argument("--json", default=None, help="also write the raw numbers to this file")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke test of this script (64 px, 20 optimisation steps, --model needed); writes "
+                             "nothing")
+    args = parser.parse_args(argv)
+    if not args.train and not args.model:
+        parser.error("give --train, or --model with a trained painter")
+    if args.quick:
+        args.no_write, args.train, args.runs = True, False, min(args.runs, 3)
+        if not args.model:
+            parser.error("--quick needs --model")
+    results = run(args)
+    section = report(results)
+    print(section)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    if not args.no_write:
+        write_section(Path(args.out), section)
+        say(f"wrote its section of {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""The painter's command-line tool: train a painter network once, then stylise in one pass.
+
+    d2lstyle-painter train STYLE -o MODEL.pt [--steps N] [--size PX] [--photos DIR] ...
+    d2lstyle-painter paint MODEL INPUT... -o OUT [--size PX]
+
+``train`` trains a :class:`~d2lstyle.painter.Painter` for the painting STYLE
+(:func:`d2lstyle.painter.train_painter`) and saves it as MODEL.pt. ``paint``
+stylises image files, the photos in a folder, or the frames of an animated
+GIF (into an animated GIF) with a saved model.
+
+The conventions are those of the ``d2lstyle`` command (:mod:`d2lstyle.cli`):
+a bad option is a usage error (exit status 2); a file that cannot be used ends
+in one line saying why (status 1), never a traceback; files are written
+atomically and never over an input. Ctrl-C during training saves a checkpoint
+(MODEL.pt.ckpt) and exits with status 130; the same command with ``--resume``
+continues from it, with the optimiser's state, and ends as an uninterrupted
+run would.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageSequence
+
+from . import images, painter, settings as settings_module
+from .cli import EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int, seed_number
+from .errors import D2lStyleError, ImageError
+
+# Formats Pillow can write with several frames.
+ANIMATED_SUFFIXES = (".gif", ".png", ".webp")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="d2lstyle-painter",
+        description="Fast style transfer: train a painter network for one painting (minutes, once), "
+                    "then stylise any photo with it in one pass (under a second).",
+        epilog="Examples: d2lstyle-painter train images/style/starry_night.jpg -o starry.pt ; "
+               "d2lstyle-painter paint starry.pt images/content/tubingen.jpg -o tubingen.png",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{train,paint}")
+
+    train = verbs.add_parser(
+        "train", help="train a painter for a painting and save it as a model file",
+        description="Train a painter network for the painting STYLE on photos (by default the bundled ones and "
+                    "matplotlib's sample photo, all offline) and save it as MODEL. Ctrl-C saves a checkpoint "
+                    "(MODEL.ckpt); run the same command with --resume to continue.",
+    )
+    defaults = painter.PainterSettings()
+    train.add_argument("style", help="the painting whose style to learn")
+    train.add_argument("-o", "--output", required=True, help="the model file to write (e.g. starry.pt)")
+    train.add_argument("--steps", type=positive_int, default=None,
+                       help=f"training steps (default: {defaults.steps})")
+    train.add_argument("--size", type=positive_int, default=None, metavar="PX",
+                       help=f"side of the square training crops in pixels (default: {defaults.crop})")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help=f"crops per step (default: {defaults.batch_size})")
+    train.add_argument("--style-size", type=positive_int, default=None, metavar="PX",
+                       help="longer side of the painting as the loss sees it: sets the size of the brush strokes "
+                            f"(default: {defaults.style_size})")
+    train.add_argument("--photos", default=None, metavar="DIR",
+                       help="train on the photos in this folder instead of the bundled ones")
+    train.add_argument("--content-weight", type=non_negative_float, default=None, metavar="ALPHA",
+                       help=f"content weight alpha (default: {defaults.content_weight:g})")
+    train.add_argument("--style-weight", type=non_negative_float, default=None, metavar="BETA",
+                       help=f"style weight beta (default: {defaults.style_weight:g})")
+    train.add_argument("--tv-weight", type=non_negative_float, default=None, metavar="GAMMA",
+                       help=f"total-variation weight gamma (default: {defaults.tv_weight:g})")
+    train.add_argument("--lr", type=positive_float, default=None,
+                       help=f"Adam's learning rate at the start of the cosine schedule (default: {defaults.lr:g})")
+    train.add_argument("--checkpoint-every", type=positive_int, default=50, metavar="N",
+                       help="also save a checkpoint every N steps, in case the process is killed (default: 50)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the checkpoint of an interrupted run with the same options")
+    _common_options(train, network=True)
+
+    paint = verbs.add_parser(
+        "paint", help="stylise images with a saved model",
+        description="Stylise INPUT (image files, folders of them, or animated GIFs) with the painter in MODEL. "
+                    "One input and an OUT with an image extension: OUT is the file written. Otherwise OUT is a "
+                    "folder, and each result is written there under its input's name (.png; .gif for an "
+                    "animated GIF).",
+    )
+    paint.add_argument("model", help="a model file written by d2lstyle-painter train")
+    paint.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or animated GIFs")
+    paint.add_argument("-o", "--output", required=True, help="the output file, or a folder for several")
+    paint.add_argument("--size", type=positive_int, default=512, metavar="PX",
+                       help="longer side of each result in pixels (default: %(default)s)")
+    _common_options(paint, network=False)
+    return parser
+
+
+def _common_options(parser, network):
+    if network:
+        parser.add_argument("--network", default=None,
+                            help="the VGG-19 the loss is computed with: 'original' (offline), 'torchvision' "
+                                 "(downloaded once), 'random' (tests only) or a .pth file "
+                                 "(default: D2LSTYLE_NETWORK, else original)")
+        parser.add_argument("--seed", type=seed_number, default=None,
+                            help="seed of the painter's first weights and of the random crops "
+                                 "(default: D2LSTYLE_SEED, else 0)")
+    parser.add_argument("--device", default=None,
+                        help="cpu, cuda or mps (default: D2LSTYLE_DEVICE, else the fastest available)")
+    parser.add_argument("--quick", action="store_true", default=None,
+                        help="quick mode: at most 64 px and 20 steps (default: D2LSTYLE_QUICK)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def say(message):
+    print(f"d2lstyle-painter: {message}", file=sys.stderr)
+
+
+def checkpoint_path(model):
+    """The checkpoint that belongs to a model file: ``starry.pt`` -> ``starry.pt.ckpt``."""
+    model = Path(model)
+    return model.with_name(model.name + ".ckpt")
+
+
+# --- train --------------------------------------------------------------------------------
+
+
+def choose_settings(args, session):
+    """``(settings, notes)``: the defaults with the command line's choices, capped in quick mode."""
+    changes = {"steps": args.steps, "crop": args.size, "batch_size": args.batch_size,
+               "style_size": args.style_size, "content_weight": args.content_weight,
+               "style_weight": args.style_weight, "tv_weight": args.tv_weight, "lr": args.lr}
+    settings = painter.PainterSettings(seed=session.seed)
+    settings = settings.replace(**{key: value for key, value in changes.items() if value is not None})
+    notes = []
+    steps, note = session.cap_steps(settings.steps)
+    notes.append(note)
+    crop, note = session.cap_size(settings.crop)
+    notes.append(note)
+    style_size, note = session.cap_size(settings.style_size)
+    notes.append(note and note.replace("image size", "style size"))
+    return settings.replace(steps=steps, crop=crop, style_size=style_size), [note for note in notes if note]
+
+
+def validate_model_path(path, protect=()):
+    """Raise unless a model file can be written at ``path`` (checked before training starts)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'painter.pt'}")
+    for protected in protect:
+        if path.resolve() == Path(protected).resolve():
+            raise ImageError(f"{path}: refusing to overwrite an input; choose another model file name")
+    if path.suffix.lower() in Image.registered_extensions():
+        raise ImageError(f"{path}: a model file should not have an image extension; use .pt")
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ImageError(f"{path}: cannot be written, because {folder} is a file, not a folder")
+    return path
+
+
+def train(args):
+    output = validate_model_path(args.output, protect=[args.style])
+    session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
+                                           device=args.device, verbose=False)
+    settings, notes = choose_settings(args, session)
+    style_img = images.load_image(args.style)
+    photo_paths = painter.photos_in_folder(args.photos) if args.photos else painter.training_photos()
+    for path in photo_paths:  # a damaged photo is reported now, before the network is loaded
+        images.load_image(path)
+    checkpoint_file = checkpoint_path(output)
+    resume = painter.load_training_checkpoint(checkpoint_file) if args.resume else None
+    for line in session.describe().splitlines() + notes:
+        say(line)
+    say(f"training on {len(photo_paths)} photos: {', '.join(path.name for path in photo_paths)}")
+    say(f"{settings.steps} steps of {settings.batch_size} crops of {settings.crop} px; style size "
+        f"{settings.style_size} px")
+    vgg = session.load_vgg()
+
+    def save_every(info):
+        if info.step % args.checkpoint_every == 0 and info.step < info.steps:
+            painter.save_training_checkpoint(checkpoint_file, info.checkpoint())
+        return False
+
+    started = time.perf_counter()
+    result = painter.train_painter(style_img, photo_paths, settings, vgg, device=session.device,
+                                   callbacks=[save_every], progress=not args.quiet, resume=resume)
+    seconds = time.perf_counter() - started
+    steps = result.history["step"][-1] if result.history["step"] else 0
+    if result.status == "finished":
+        painter.save_painter(output, result, style=Path(args.style).name)
+        checkpoint_file.unlink(missing_ok=True)
+        say(f"saved {output} ({steps} steps in {seconds:.0f} s, final loss {result.final_loss:.4g})")
+        return 0
+    if result.status == "interrupted" and steps:
+        painter.save_training_checkpoint(checkpoint_file, result)
+        say(f"{result.message}; saved a checkpoint to {checkpoint_file}. Resume with the same command and --resume")
+        return EXIT_INTERRUPTED
+    if result.status == "interrupted":
+        say(f"{result.message}; nothing to save yet")
+        return EXIT_INTERRUPTED
+    say(f"error: {result.message}")
+    return EXIT_ERROR
+
+
+# --- paint --------------------------------------------------------------------------------
+
+
+def expand_inputs(inputs):
+    """Every image file named by ``inputs``: files as given, folders by their image files."""
+    paths = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            paths.extend(painter.photos_in_folder(path))
+        elif not path.exists():
+            raise ImageError(f"{path}: no such file or folder")
+        else:
+            paths.append(path)
+    return paths
+
+
+def frame_count(path):
+    """How many frames the image file holds (1 for a still image)."""
+    try:
+        with Image.open(path) as img:
+            return getattr(img, "n_frames", 1)
+    except (OSError, ValueError):
+        return 1  # load_image will say what is wrong with it
+
+
+def plan_outputs(inputs, output):
+    """``[(input path, output path, animated)]``: where each result goes, checked before any work."""
+    output = Path(output)
+    jobs = [(path, frame_count(path) > 1) for path in inputs]
+    single_file = len(jobs) == 1 and output.suffix != "" and not output.is_dir()
+    plan = []
+    if single_file:
+        path, animated = jobs[0]
+        if animated and output.suffix.lower() not in ANIMATED_SUFFIXES:
+            raise ImageError(f"{path} is animated; its result needs a format with frames: "
+                             f"{', '.join(ANIMATED_SUFFIXES)} (not {output.suffix})")
+        plan.append((path, images.validate_output_path(output, protect=inputs), animated))
+        return plan
+    if output.suffix.lower() in Image.registered_extensions() and not output.is_dir():
+        raise ImageError(f"{output}: {len(jobs)} results need a folder, not an image file name")
+    if output.exists() and not output.is_dir():
+        raise ImageError(f"{output}: is a file; give a folder for the results")
+    names = {}
+    for path, animated in jobs:
+        target = output / (path.stem + (".gif" if animated else ".png"))
+        if target in names:
+            raise ImageError(f"{names[target]} and {path} would both be written to {target}; rename one")
+        names[target] = path
+        plan.append((path, images.validate_output_path(target, protect=inputs), animated))
+    return plan
+
+
+def read_frames(path):
+    """The frames of an animated image as RGB PIL images, and each one's duration in ms."""
+    frames, durations = [], []
+    with Image.open(path) as img:
+        loop = img.info.get("loop", 0)
+        for frame in ImageSequence.Iterator(img):
+            durations.append(frame.info.get("duration", img.info.get("duration", 100)))
+            rgba = frame.convert("RGBA")  # a GIF's transparent pixels become white, as in load_image
+            frames.append(Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB"))
+    return frames, durations, loop
+
+
+def write_frames(path, frames, durations, loop):
+    image_format = Image.registered_extensions()[path.suffix.lower()]
+    first, rest = frames[0], frames[1:]
+    return images.write_atomically(path, lambda file: first.save(
+        file, format=image_format, save_all=True, append_images=rest, duration=durations, loop=loop), ImageError)
+
+
+def paint(args):
+    session = settings_module.get_settings(quick=args.quick, device=args.device, verbose=False)
+    size, note = session.cap_size(args.size)
+    saved = painter.load_painter(args.model, device=session.device)
+    plan = plan_outputs(expand_inputs(args.inputs), args.output)
+    if note:
+        say(note)
+    say(f"painter for {saved.style or 'an unnamed painting'} ({saved.steps_done} training steps); "
+        f"{len(plan)} input{'s' if len(plan) != 1 else ''}, size {size} px, device {session.device}")
+    done = 0
+    started = time.perf_counter()
+    bar = None
+    if not args.quiet and len(plan) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(plan), desc="painting", unit="file")
+    try:
+        for source, target, animated in plan:
+            if animated:
+                frames, durations, loop = read_frames(source)
+                painted = [painter.paint(saved.painter, frame, size) for frame in frames]
+                write_frames(target, painted, durations, loop)
+            else:
+                images.save_image(painter.paint(saved.painter, images.load_image(source), size), target,
+                                  protect=[path for path, _, _ in plan])
+            done += 1
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        say(f"interrupted after {done} of {len(plan)} inputs; those are written, the rest are not")
+        return EXIT_INTERRUPTED
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - started
+    where = plan[0][1] if len(plan) == 1 else Path(args.output)
+    say(f"wrote {where} ({done} input{'s' if done != 1 else ''} in {seconds:.1f} s)")
+    return 0
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return train(args) if args.verb == "train" else paint(args)
+    except D2lStyleError as error:
+        say(f"error: {error}")
+        return EXIT_ERROR
+    except ValueError as error:  # e.g. an unavailable --device
+        say(f"error: {error}")
+        return EXIT_ERROR
+    except (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError)):
+        say("error: ran out of memory; try a smaller --size")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        say("interrupted before any work was saved; nothing was written")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
