@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 import d2lstyle
-from d2lstyle import painter
+from d2lstyle import painter, quality
 
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- painter_bench: start -->", "<!-- painter_bench: end -->"
@@ -139,7 +139,7 @@ def run(args):
     results["paint_seconds"], results["paint_timings"] = median_seconds(
         lambda: painter.paint(net, photo, SIZE), args.runs, device)
     say(f"painter: {results['paint_seconds']:.3f} s median of {args.runs}")
-    results["paint_quality"] = painter._quality_ratios(painted, photo, style_img, vgg, size=SIZE)
+    results["paint_quality"] = _ratios(quality.measure(painted, photo, style_img))
 
     optimised = []
 
@@ -154,7 +154,7 @@ def run(args):
     results["optimise_seconds"], results["optimise_timings"] = median_seconds(optimise, args.optimise_runs, device)
     say(f"optimisation: {results['optimise_seconds']:.0f} s median of {args.optimise_runs}")
     optimised_img = optimised[-1].pil()
-    results["optimise_quality"] = painter._quality_ratios(optimised_img, photo, style_img, vgg, size=SIZE)
+    results["optimise_quality"] = _ratios(quality.measure(optimised_img, photo, style_img))
     results["optimise_steps"] = len(optimised[-1].history["step"])
     results["load_after"] = load_average()
     if args.pictures:
@@ -164,6 +164,11 @@ def run(args):
         optimised_img.save(folder / "optimised.png")
         say(f"pictures in {folder}")
     return results
+
+
+def _ratios(score):
+    """A :class:`d2lstyle.quality.Quality` as the dict results.json keeps."""
+    return {"style": score.style, "content": score.content}
 
 
 def passes(quality):
