@@ -197,3 +197,57 @@ def test_resume_without_a_checkpoint(pictures, tmp_path, capsys):
     content, style = pictures
     status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--resume"], capsys)
     assert status == 1 and "no such checkpoint file" in err
+
+
+# --- every option and file a user can pass: refused before the run, with the reason ---------------------
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--content-weight", "inf", "expected a finite number"),
+    ("--style-weight", "nan", "expected a finite number"),
+    ("--tv-weight", "-1", "expected a number >= 0"),
+    ("--lr", "0", "expected a number > 0"),
+    ("--lr", "fast", "expected a number such as 1e4"),
+    ("--size", "0", "expected a number >= 1"),
+    ("--steps", "1.5", "expected a whole number"),
+    ("--seed", "-1", "expected a seed from 0"),
+    ("--checkpoint-every", "0", "expected a number >= 1"),
+])
+def test_numbers_that_cannot_work_are_usage_errors(pictures, tmp_path, capsys, option, value, message):
+    content, style = pictures
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), option, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_text_file_as_the_network_is_one_clear_line(pictures, tmp_path, capsys):
+    content, style = pictures
+    notes = tmp_path / "vgg.pth"
+    notes.write_text("not a network\n")
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", notes], capsys)
+    assert status == 1 and "not a readable PyTorch weights file" in err and "Traceback" not in err
+    assert notes.read_text() == "not a network\n" and not (tmp_path / "o.png").exists()
+
+
+def test_the_cli_reads_the_same_settings_as_the_notebooks(pictures, tmp_path, capsys, monkeypatch):
+    """D2LSTYLE_QUICK, _SEED and _NETWORK reach the CLI (an option given on the command line wins)."""
+    monkeypatch.setenv("D2LSTYLE_NETWORK", "random")
+    monkeypatch.setenv("D2LSTYLE_QUICK", "1")
+    monkeypatch.setenv("D2LSTYLE_SEED", "3")
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--quiet", "--steps", "3"], capsys)
+    assert status == 0, err
+    assert "random (seed 3)" in err and "quick mode: ON" in err
+    monkeypatch.setenv("D2LSTYLE_QUICK", "maybe")
+    status, err = run_main([content, style, "-o", tmp_path / "p.png", "--quiet"], capsys)
+    assert status == 1 and "D2LSTYLE_QUICK='maybe'" in err
+
+
+def test_a_nan_from_an_overflowing_weight_names_the_weight(pictures, tmp_path, capsys):
+    content, style = pictures
+    # the original network's style loss is ~1e5 here: times 1e38 it is past float32's largest number, 3.4e38
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "original", "--quick", "--quiet",
+                            "--preset", "d2l", "--style-weight", "1e38"], capsys)
+    assert status == 1 and "style term overflowed" in err and "--style-weight" in err
