@@ -8,12 +8,26 @@ loss curves, and a live view of a run that redraws one figure in place.
 """
 
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
 
 from . import images
 from .transfer import LOSS_TERMS
+
+
+NETWORK_NAMES = {"original": "original VGG-19", "torchvision": "torchvision's VGG-19",
+                 "random": "untrained random VGG-19"}
+
+
+def network_name(network):
+    """A short name of a network choice (``settings.network``), for figure titles.
+
+    >>> network_name("original"), network_name("random"), network_name("/data/my_vgg19.pth")
+    ('original VGG-19', 'untrained random VGG-19', 'VGG-19 from my_vgg19.pth')
+    """
+    return NETWORK_NAMES.get(str(network), f"VGG-19 from {Path(network).name}")
 
 
 def show_images(pictures, titles=None, ncols=None, size=3.0, suptitle=None):
