@@ -9,6 +9,8 @@
 #   make bench      speed and convergence benchmarks (~25 min on 2 cores;
 #                   writes benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
+#   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
+#                   a 2048 px one (about an hour on 2 cores; appends its section to benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
@@ -31,7 +33,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick gallery
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-highres gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +82,9 @@ gallery: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
+
+bench-highres: $(STAMP)
+	$(BIN)/python benchmarks/highres.py all --append
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
