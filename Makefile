@@ -11,6 +11,8 @@
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
 #   make bench-painter  the painter network against the optimisation: training time, 512 px
 #                   stylising time and quality (~20 min on 2 cores; writes its section of results.md)
+#   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
+#                   a 2048 px one (about an hour on 2 cores; appends its section to benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
@@ -33,7 +35,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter gallery
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter bench-highres gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +87,8 @@ bench-quick: $(STAMP)
 
 bench-painter: $(STAMP)
 	$(BIN)/python benchmarks/painter_bench.py --train --device $(BENCH_DEVICE)
+bench-highres: $(STAMP)
+	$(BIN)/python benchmarks/highres.py all --append
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

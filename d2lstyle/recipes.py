@@ -93,8 +93,11 @@ class Recipe:
     space: str = "normalized"  # "normalized" (ImageNet mean/std) or "pixels" ([0, 1])
     clamp: bool = False  # clamp pixels to [0, 1] after every step
     # Coarse to fine: optimise at these fractions of image_size in turn,
-    # upsampling the result each time; the steps are shared equally.
+    # upsampling the result each time. The steps are shared in the
+    # proportions of scale_steps (one whole number per scale, e.g. (300, 100, 50);
+    # empty: equally); see d2lstyle.transfer.scale_schedule.
     scales: tuple = (1.0,)
+    scale_steps: tuple = ()
     # "float32" everywhere, or "auto": run VGG-19 in bfloat16 (autocast) where
     # the hardware computes it natively (CPUs with AVX512-BF16 or AMX, CUDA GPUs
     # with bf16), about 1.6 times as fast per step on the CPU measured; losses and targets stay in float32.
@@ -201,6 +204,11 @@ def validate_recipe(recipe):
     if (not isinstance(scales, tuple) or not scales or not all(_is_number(s) and 0 < s <= 1 for s in scales)
             or list(scales) != sorted(scales)):
         raise RecipeError(f"recipe setting scales must be a tuple increasing from >0 to <=1, not {scales!r}")
+    shares = recipe.scale_steps
+    if shares != () and not (isinstance(shares, tuple) and len(shares) == len(scales) and all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shares)):
+        raise RecipeError(f"recipe setting scale_steps must be empty or one whole number >= 1 per scale "
+                          f"({len(scales)} for scales {scales}), not {shares!r}")
 
 
 FIVE_BLOCKS = ("1_1", "2_1", "3_1", "4_1", "5_1")

@@ -11,7 +11,13 @@
    (:class:`TransferResult`).
 
 Coarse to fine (``recipe.scales``): steps 1 to 4 run at each scale in turn,
-each starting from the previous result upsampled.
+each starting from the previous result upsampled (Gatys et al. 2017's way to
+high resolution: the small image sets the large-scale layout, the large one
+adds the fine strokes). One progress bar runs across the scales and names the
+one being optimised; the memory check is made for the largest.
+
+The controls of :mod:`d2lstyle.controls` (the photo's colours, the stroke
+scale, several paintings, masks) come in one :class:`~d2lstyle.controls.Controls`.
 
 Around the loop, a :class:`RunLog` keeps the books: the history, the best
 image, the callbacks (live plots, progress bars, checkpoints) and the safe
@@ -39,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import controls as controls_module
 from . import diagnosis, images
 from .checkpoints import validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
@@ -54,12 +61,15 @@ FULL_PRECISION_FROM = 0.9
 
 
 def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, seed=0,
-            callbacks=(), progress=True, resume=None, memory_check=True):
+            callbacks=(), progress=True, resume=None, memory_check=True, controls=None):
     """Run a whole recipe and return a :class:`TransferResult`.
 
     ``content_img`` and ``style_img`` are PIL images or paths of image files
     (``content_img`` may be None for texture synthesis from noise,
     ``style_img`` None for a reconstruction from content features alone).
+    ``style_img`` may also be a list of several paintings, blended as
+    ``controls`` says (a :class:`~d2lstyle.controls.Controls`: the photo's
+    colours, the painting's scale, blend weights, masks; None: a plain run).
     ``vgg`` is a :class:`~d2lstyle.vgg.VGG19` (:func:`d2lstyle.networks.load_vgg19`
     or ``settings.load_vgg()``); the run uses its pooling switched to the
     recipe's. It runs on ``device``, by default the device ``vgg`` is on.
@@ -76,12 +86,29 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     _validate_inputs(content_img, style_img, vgg)
     vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
     recipe = recipe_for_network(recipe, vgg)
-    content_img, style_img = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
-                              for img in (content_img, style_img))
+    controls = controls_module.Controls() if controls is None else controls
+    style_imgs = list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
+    if not style_imgs:
+        raise ValueError("stylise got an empty list of style images")
+    content_img, *style_imgs = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
+                                for img in [content_img, *style_imgs])
     if recipe.content_layers and content_img is None:
         raise RecipeError("the recipe has content layers but no content image was given")
-    if recipe.style_layers and style_img is None:
+    if recipe.style_layers and None in style_imgs:
         raise RecipeError("the recipe has style layers but no style image was given")
+    blend = controls.blend_for(len(style_imgs))
+    plain = controls.is_plain(len(style_imgs))
+    if controls.preserve_colors is not None or controls.has_masks():
+        if content_img is None:
+            raise RecipeError("keeping the photo's colours or masking a style needs a content image")
+    network_description = vgg.description  # (what a checkpoint records)
+    if controls.preserve_colors == "luminance":
+        vgg = controls_module.luminance_only(vgg)  # the network sees the luminance alone
+    style_imgs = [img if img is None else controls_module.recoloured_painting(img, content_img,
+                                                                              controls.preserve_colors)
+                  for img in style_imgs]
+    masks = [None if mask is None else controls_module.load_mask(mask, content_img.size, number)
+             for number, mask in enumerate(controls.masks or [None] * len(style_imgs), 1)]
     if device is None:
         device = _device_of(vgg)
     elif not isinstance(device, torch.device):
@@ -89,35 +116,46 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
     extractor = FeatureExtractor(vgg.with_pooling(recipe.pooling).to(device), recipe.layers())
-    for role, img in (("content", content_img), ("style", style_img)):
+    for role, img in [("content", content_img)] + [("style", img) for img in style_imgs]:
         if img is not None and min(img.size) < extractor.min_size:
             raise ImageError(
                 f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
                 f"needs at least {extractor.min_size} pixels on each side: use a larger image"
             )
-    content_shape, style_shape = working_shapes(recipe, content_img, style_img, extractor.min_size)
-    if memory_check:
-        ensure_memory(content_shape, recipe, device)
+    shapes = [working_shapes(recipe, content_img, img, extractor.min_size, controls.style_scale)
+              for img in style_imgs]
+    content_shape, style_shapes = shapes[0][0], [style_shape for _, style_shape in shapes]
+    if memory_check:  # the largest scale needs the most memory
+        ensure_memory(shape_at_scale(content_shape, max(recipe.scales), extractor.min_size), recipe, device)
 
     image, history = None, None
     if resume is not None:
-        history, image, _ = validate_resumable(resume, recipe, vgg.description)
+        history, image, _ = validate_resumable(resume, recipe, network_description)
         image = images.denormalize(image) if recipe.space == "pixels" else image
     log = RunLog(recipe, callbacks, progress, history)
     generator = torch.Generator().manual_seed(seed)
     status, message = "finished", ""
+    schedule = scale_schedule(recipe)
     try:
-        for scale, last_step in scale_schedule(recipe):
+        for number, (scale, last_step) in enumerate(schedule, 1):
             if log.done >= last_step:
                 continue
             shape = shape_at_scale(content_shape, scale, extractor.min_size)
             content_x = _tensor_at(content_img, content_shape, scale, extractor.min_size, device)
-            style_x = _tensor_at(style_img, style_shape, scale, extractor.min_size, device)
-            targets = compute_targets(extractor, content_x, style_x, recipe)
+            styles_x = [_tensor_at(img, style_shape, scale, extractor.min_size, device)
+                        for img, style_shape in zip(style_imgs, style_shapes)]
+            if plain:
+                targets = compute_targets(extractor, content_x, styles_x[0], recipe)
+            else:
+                guides = [None if mask is None else controls_module.mask_tensor(mask, shape).to(device)
+                          for mask in masks]
+                targets = compute_targets(extractor, content_x, styles_x, recipe, blend, guides)
             if image is None:
-                start = initial_image(recipe, content_x, style_x, generator)
+                start = initial_image(recipe, content_x, styles_x[0], generator)
             else:  # continue from the previous scale (or a checkpoint), upsampled
                 start = F.interpolate(image.to(device), size=shape, mode="bilinear", align_corners=False)
+            if len(schedule) > 1:
+                log.describe(f"scale {number}/{len(schedule)}, {shape[1]}x{shape[0]} px")
             image = optimise(start, extractor, targets, recipe, log, scale, last_step)
     except StopRun as stop:
         status, message, image = stop.status, stop.message, log.best_image
@@ -131,6 +169,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if recipe.clamp:
         image = image.clamp(0, 1)
     image = as_normalized(image, recipe.space).detach().to("cpu", torch.float32)
+    if controls.preserve_colors == "luminance":  # the result's luminance, the photo's colours
+        image = controls_module.with_chrominance_of(image, images.preprocess(content_img, tuple(image.shape[-2:])))
     result = TransferResult(image=image, history=log.history, status=status, message=message, recipe=recipe)
     if progress:  # a run watched with a progress bar ends with what its history says
         for line in result.advice():
@@ -188,16 +228,21 @@ def optimise(start, extractor, targets, recipe, log, scale, last_step):
 
 def scale_schedule(recipe):
     """``[(scale, last step), ...]``: the coarse-to-fine scales, each with the
-    step count at which it ends; the steps are shared as equally as they can be.
+    step count at which it ends. The steps are shared in the proportions of
+    ``recipe.scale_steps`` (equally when it is empty), rounded down, and the
+    steps left over go one each to the first scales.
 
     >>> scale_schedule(get_recipe("d2l").replace(scales=(0.25, 0.5, 1.0), steps=10))
     [(0.25, 4), (0.5, 7), (1.0, 10)]
+    >>> scale_schedule(get_recipe("d2l").replace(scales=(0.25, 0.5, 1.0), scale_steps=(300, 100, 50), steps=450))
+    [(0.25, 300), (0.5, 400), (1.0, 450)]
     """
-    scales, schedule, last = recipe.scales, [], 0
-    for index, scale in enumerate(scales):
-        last += recipe.steps // len(scales) + (index < recipe.steps % len(scales))
-        schedule.append((scale, last))
-    return schedule
+    shares = recipe.scale_steps or (1,) * len(recipe.scales)
+    counts = [recipe.steps * share // sum(shares) for share in shares]
+    for index in range(recipe.steps - sum(counts)):
+        counts[index] += 1
+    ends = [sum(counts[: index + 1]) for index in range(len(counts))]
+    return list(zip(recipe.scales, ends))
 
 
 # --- the books kept around the loop -----------------------------------------------
@@ -277,6 +322,11 @@ class RunLog:
         """A new scale begins: the best image so far is its starting image."""
         self.best_loss, self.best_image = math.inf, image.detach().clone()
 
+    def describe(self, text):
+        """Show ``text`` (the scale being optimised) in front of the progress bar."""
+        if self.bar is not None:
+            self.bar.set_description(f"style transfer, {text}")
+
     def record(self, terms, image, scale, lr):
         """Note one evaluation of ``terms`` at ``image`` (in the recipe's space)."""
         values = {name: float(value.detach()) for name, value in terms.items()}
@@ -328,12 +378,18 @@ def _progress_bar(total, initial):
 # --- sizes and inputs -----------------------------------------------------------------
 
 
-def working_shapes(recipe, content_img, style_img, min_side=1):
+def working_shapes(recipe, content_img, style_img, min_side=1, style_scale=1.0):
     """(height, width) of the content and style tensors at full scale.
 
     The content image is resized as ``recipe.image_size`` says; the style
-    image keeps its own aspect ratio, with the same longer side (or longer, if
-    its shorter side would otherwise be under ``min_side``).
+    image keeps its own aspect ratio, with a longer side ``style_scale`` times
+    the content's (or longer, if its shorter side would otherwise be under
+    ``min_side``).
+
+    >>> from PIL import Image
+    >>> photo, painting = Image.new("RGB", (400, 300)), Image.new("RGB", (200, 100))
+    >>> working_shapes(get_recipe("d2l").replace(image_size=200), photo, painting, 16, style_scale=2)
+    ((150, 200), (200, 400))
     """
     reference = content_img if content_img is not None else style_img
     if isinstance(recipe.image_size, int):
@@ -342,7 +398,8 @@ def working_shapes(recipe, content_img, style_img, min_side=1):
         content_shape = tuple(recipe.image_size)
     style_shape = None
     if style_img is not None:
-        long_side = max(max(content_shape), math.ceil(min_side * max(style_img.size) / min(style_img.size)))
+        long_side = max(round(style_scale * max(content_shape)),
+                        math.ceil(min_side * max(style_img.size) / min(style_img.size)))
         style_shape = images.shape_for_long_side(style_img.size, long_side)
     return content_shape, style_shape
 

@@ -27,16 +27,20 @@ import ipywidgets as widgets
 
 from . import images, plotting
 from .errors import D2lStyleError
-from .explorer import LAYER_CHOICES, SETTING_TRAITS, Explorer
+from .explorer import LAYER_CHOICES, PRESERVE_COLORS, SETTING_TRAITS, Explorer
 from .networks import NETWORKS
 from .recipes import INITS, PRESETS, get_recipe
 from .settings import QUICK_MAX_SIDE, QUICK_MAX_STEPS
+from .vgg import POOLINGS
 
 # What the menus show for each value they offer.
 NETWORK_LABELS = {"original": "original VGG-19 (Gatys et al.)",
                   "torchvision": "torchvision's VGG-19 (548 MB download)",
                   "random": "random: NOT trained (speed tests only)"}
 INIT_LABELS = {"content": "the content photo p", "noise": "noise", "style": "the style artwork a"}
+COLOUR_LABELS = {"none": "the painting's", "luminance": "the photo's (luminance only)",
+                 "histogram": "the photo's (histogram matching)"}
+POOLING_LABELS = {"max": "max (as trained)", "avg": "average (Gatys et al.)"}
 DESCRIPTION_WIDTH = {"description_width": "110px"}
 
 
@@ -145,6 +149,7 @@ class ExplorerUI:
             self._build_image_pickers(),  # the photograph p and the artwork a
             self._build_recipe_controls(),  # the preset, alpha, beta, gamma, steps, size, content layer, start
             self._build_style_layer_grid(),  # one checkbox per layer, a row per block
+            self._build_painting_controls(),  # colours, the painting's scale, pooling
             self._build_run_controls(),  # the formula with its numbers; Run, Stop, Save; what happened
             self._build_output_area(),  # the image, the loss plot, the log of unexpected errors
         ]), "explorer")
@@ -219,6 +224,24 @@ class ExplorerUI:
         return widgets.VBox([
             widgets.HTML("<b>style layers</b> (conv: a convolution's output before its ReLU, relu: after it)"),
             self.style_layers_box,
+        ])
+
+    def _build_painting_controls(self):
+        """``colours_dropdown`` (keep the painting's or the photo's colours), ``style_scale_slider`` (the
+        painting's size relative to the photo's) and ``pooling_dropdown`` (see :mod:`d2lstyle.controls`)."""
+        self.colours_dropdown = _tagged(widgets.Dropdown(
+            description="colours", style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="330px"),
+            options=[(COLOUR_LABELS[name], name) for name in PRESERVE_COLORS]), "colours")
+        self.style_scale_slider = _tagged(widgets.FloatLogSlider(
+            description="style scale", base=2, min=-2, max=2, step=0.25, continuous_update=False,
+            style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="330px")), "style-scale")
+        self.pooling_dropdown = _tagged(widgets.Dropdown(
+            description="pooling", style=DESCRIPTION_WIDTH, layout=widgets.Layout(width="260px"),
+            options=[(POOLING_LABELS[name], name) for name in POOLINGS]), "pooling")
+        return widgets.VBox([
+            widgets.HTML("<b>controls</b> (Gatys et al. 2017): the colours, the painting's scale (2: strokes "
+                         "twice as large), the network's pooling"),
+            widgets.HBox([self.colours_dropdown, self.style_scale_slider, self.pooling_dropdown]),
         ])
 
     def _build_run_controls(self):
@@ -309,7 +332,8 @@ class ExplorerUI:
                 self._guarded(lambda change, kind=kind: self._uploaded(kind, change.new)), "value")
         for trait, control in (("preset", self.preset_dropdown), ("steps", self.steps_slider),
                                ("size", self.size_slider), ("content_layer", self.content_layer_dropdown),
-                               ("init", self.init_dropdown)):
+                               ("init", self.init_dropdown), ("preserve_colors", self.colours_dropdown),
+                               ("style_scale", self.style_scale_slider), ("pooling", self.pooling_dropdown)):
             self._tie_value(trait, control)
         for name in ("content", "style", "tv"):
             self._tie_weight(name)
@@ -390,7 +414,10 @@ class ExplorerUI:
                 f"+ γ L<sub>TV</sub> with α = {_format_weight(explorer.content_weight)}, "
                 f"β = {_format_weight(explorer.style_weight)}, γ = {_format_weight(explorer.tv_weight)}; "
                 f"(loss weights for the {explorer.weights_for} VGG-19); content layer {explorer.content_layer}; "
-                f"style layers {layers}")
+                f"style layers {layers}; {explorer.pooling} pooling")
+        if explorer.preserve_colors != "none" or explorer.style_scale != 1:
+            text += (f"<br>Colours: {_escape(COLOUR_LABELS[explorer.preserve_colors])}; "
+                     f"the painting at {explorer.style_scale:.3g} times the photo's size")
         try:
             recipe, notes = explorer.prepared_recipe()
             text += f"<br>A run: {recipe.steps} steps, long side {recipe.image_size} px"

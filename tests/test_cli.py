@@ -57,8 +57,11 @@ def test_help_explains_every_option(capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     for option in ("--size", "--steps", "--preset", "--network", "--seed", "--device", "--quick", "--resume",
-                   "--checkpoint-every", "--content-weight", "--style-weight", "--tv-weight", "--lr"):
+                   "--checkpoint-every", "--content-weight", "--style-weight", "--tv-weight", "--lr",
+                   "--preserve-colors", "--style-scale", "--style-blend", "--mask", "--scales", "--scale-steps",
+                   "--pooling"):
         assert option in text
+    assert "{luminance,histogram}" in text and "{max,avg}" in text and "STYLE [STYLE ...]" in text
     assert "pytorch-tutorial" in text and "random" in text
 
 
@@ -251,3 +254,98 @@ def test_a_nan_from_an_overflowing_weight_names_the_weight(pictures, tmp_path, c
     status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "original", "--quick", "--quiet",
                             "--preset", "d2l", "--style-weight", "1e38"], capsys)
     assert status == 1 and "style term overflowed" in err and "--style-weight" in err
+
+
+# --- the controls (Gatys et al. 2017) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def two_styles(pictures, tmp_path):
+    content, style = pictures
+    second = tmp_path / "second.png"
+    Image.new("RGB", (40, 40), (200, 30, 60)).save(second)
+    sky = tmp_path / "sky.png"
+    mask = Image.new("L", (30, 20), 0)  # another size than the photo's: it is resized
+    mask.paste(255, (0, 0, 30, 8))
+    mask.save(sky)
+    return content, style, second, sky
+
+
+@pytest.mark.slow
+def test_every_control_from_the_command_line(two_styles, tmp_path):
+    content, style, second, sky = two_styles
+    out = tmp_path / "out.png"
+    done = subprocess.run(command(content, style, second, "-o", out, "--network", "random", "--quick", "--quiet",
+                                  "--preserve-colors", "luminance", "--style-scale", "0.8", "--style-blend", "0.7,0.3",
+                                  "--mask", sky, "--mask", "none", "--scales", "0.5,1", "--scale-steps", "3,1",
+                                  "--pooling", "avg", "--steps", "8"),
+                          capture_output=True, text=True, timeout=300, env=environment())
+    assert done.returncode == 0, done.stderr
+    assert "scales 0.5 (6 steps), 1 (2 steps)" in done.stderr and "avg pooling" in done.stderr
+    assert ("controls: the photo's colours (luminance); style scale 0.8; blend weights 0.7, 0.3; masks for style 1"
+            in done.stderr)
+    assert Image.open(out).size == (64, 43)
+
+
+@pytest.mark.slow
+def test_histogram_matching_from_the_command_line(pictures, tmp_path):
+    content, style = pictures
+    out = tmp_path / "out.png"
+    done = subprocess.run(command(content, style, "-o", out, "--network", "random", "--quick", "--quiet",
+                                  "--preserve-colors", "histogram", "--steps", "2"),
+                          capture_output=True, text=True, timeout=300, env=environment())
+    assert done.returncode == 0, done.stderr and "the photo's colours (histogram)" in done.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--style-blend", "0.7,-0.3", "expected a number >= 0, got '-0.3'"),
+    ("--style-blend", "0.7,nan", "expected a finite number, got 'nan'"),
+    ("--style-blend", "0.7,,0.3", "expected weights separated by commas"),
+    ("--style-scale", "0", "expected a number > 0, got '0'"),
+    ("--style-scale", "inf", "expected a finite number"),
+    ("--scales", "0.5,0.25,1", "expected scales increasing up to 1 at most"),
+    ("--scales", "0.5,2", "expected scales increasing up to 1 at most"),
+    ("--scale-steps", "3,0", "expected a number >= 1, got 0"),
+    ("--preserve-colors", "sepia", "invalid choice: 'sepia'"),
+    ("--pooling", "min", "invalid choice: 'min'"),
+])
+def test_bad_control_values_are_usage_errors(pictures, tmp_path, capsys, option, value, message):
+    content, style = pictures
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), option, value])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--style-blend", "0.5,0.3,0.2"], "3 blend weights for 2 style images: give one for each style"),
+    (["--mask", "SKY"], "1 --mask for 2 STYLE images: give one --mask per style"),
+    (["--mask", "SKY", "--mask", "SKY", "--mask", "none"], "3 --mask for 2 STYLE images"),
+    (["--mask", "SKY", "--mask", "BROKEN"], "not an image file that Pillow can read (try PNG or JPEG) (the mask of "
+                                            "style 2)"),
+    (["--mask", "SKY", "--mask", "BLACK"], "is black everywhere, so its style would apply nowhere"),
+    (["--style-blend", "0,0"], "every blend weight is 0"),
+    (["--scale-steps", "3,1"], "--scale-steps gives 2 step counts for 1 scale (1)"),
+])
+def test_controls_that_cannot_work_end_in_one_line(two_styles, tmp_path, capsys, monkeypatch, extra, message):
+    content, style, second, sky = two_styles
+    broken, black = tmp_path / "broken.png", tmp_path / "black.png"
+    broken.write_text("not a picture")
+    Image.new("L", (60, 40), 0).save(black)
+    names = {"SKY": str(sky), "BROKEN": str(broken), "BLACK": str(black)}
+    existing = tmp_path / "o.png"
+    existing.write_bytes(b"an earlier result")
+    monkeypatch.setattr(cli.transfer, "stylise", lambda *args, **kwargs: pytest.fail("the run started"))
+    status, err = run_main([content, style, second, "-o", existing, "--network", "random", "--quiet",
+                            *[names.get(arg, arg) for arg in extra]], capsys)
+    assert status == 1 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert existing.read_bytes() == b"an earlier result"
+
+
+def test_a_mask_is_never_overwritten(two_styles, capsys):
+    content, style, second, sky = two_styles
+    before = sky.read_bytes()
+    status, err = run_main([content, style, second, "-o", sky, "--mask", sky, "--mask", "none", "--network",
+                            "random"], capsys)
+    assert status == 1 and "refusing to overwrite an input" in err and sky.read_bytes() == before

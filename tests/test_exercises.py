@@ -15,6 +15,7 @@ from PIL import Image
 from torch import nn
 
 import d2lstyle
+import d2lstyle.controls
 from d2lstyle import exercises, images, transfer, vgg
 
 MEAN = torch.tensor(images.IMAGENET_MEAN).view(1, 3, 1, 1)
@@ -68,6 +69,8 @@ REFERENCES = {
     "check_decayed_learning_rate": decayed_learning_rate,
     "check_training_step": training_step,
     "check_make_closure": make_closure,
+    "check_match_histogram": d2lstyle.controls.match_histogram,
+    "check_guided_gram_matrix": d2lstyle.controls.guided_gram_matrix,
 }
 
 
@@ -123,6 +126,21 @@ def training_step_zeroing_module(synthesized, optimizer, loss_fn):
     return float(loss.detach())
 
 
+def match_histogram_cholesky(painting, photo):
+    """The paper's other square root: A = L_p L_a^-1 with the Cholesky factors, Sigma = L L^T."""
+    mean_a, cov_a = d2lstyle.controls.colour_statistics(painting)
+    mean_p, cov_p = d2lstyle.controls.colour_statistics(photo)
+    A = torch.linalg.cholesky(cov_p) @ torch.linalg.inv(torch.linalg.cholesky(cov_a))
+    colours = A @ painting.reshape(3, -1) + (mean_p - A @ mean_a)[:, None]
+    return colours.reshape(painting.shape)
+
+
+def guided_gram_by_hand(X, T):
+    _, channels, height, width = X.shape
+    F = (X * T).reshape(channels, height * width)
+    return F @ F.T / (channels * (T ** 2).sum())
+
+
 VARIANTS = [
     ("check_resize_to_long_side", resize_truncating_bilinear),
     ("check_preprocess", preprocess_torchvision),
@@ -133,6 +151,8 @@ VARIANTS = [
     ("check_gram_matrix", lambda X: torch.einsum("bchw,bdhw->cd", X, X) / X[0].numel()),
     ("check_synthesized_image", SynthesizedImageReturningCopy),
     ("check_training_step", training_step_zeroing_module),
+    ("check_match_histogram", match_histogram_cholesky),
+    ("check_guided_gram_matrix", guided_gram_by_hand),
 ]
 
 
@@ -499,6 +519,73 @@ CLOSURE_MUTANTS = [
     (closure_mutant(backward=False), "call loss.backward() inside it"),
 ]
 
+def histogram_mutant(root_p=0.5, root_a=-0.5, order="pa", shift="b", per_channel=False, transposed=False,
+                     in_place=False, clip=False):
+    """A match_histogram with one typical mistake switched on."""
+    power = d2lstyle.controls.matrix_power_symmetric
+
+    def match(painting, photo):
+        mean_a, cov_a = d2lstyle.controls.colour_statistics(painting)
+        mean_p, cov_p = d2lstyle.controls.colour_statistics(photo)
+        if per_channel:
+            A = torch.diag((cov_p.diag() / cov_a.diag()).sqrt())
+        elif order == "pa":
+            A = power(cov_p, root_p) @ power(cov_a, root_a)
+        else:
+            A = power(cov_a, root_a) @ power(cov_p, root_p)
+        b = {"b": mean_p - A @ mean_a, "none": torch.zeros(3, dtype=mean_p.dtype), "no A": mean_p - mean_a}[shift]
+        colours = (A.T if transposed else A) @ painting.reshape(3, -1) + b[:, None]
+        result = colours.reshape(painting.shape)
+        if clip:
+            result = result.clamp(0.3, 0.7)
+        if in_place:
+            painting.copy_(result)
+            return painting
+        return result
+
+    return match
+
+
+HISTOGRAM_MUTANTS = [
+    (histogram_mutant(root_p=1.0, root_a=-1.0), "A = Sigma_p Sigma_a^-1 has no square roots"),
+    (histogram_mutant(order="ap"), "A is the wrong way round"),
+    (histogram_mutant(root_a=0.5), "needs the power -1/2, not 1/2"),
+    (histogram_mutant(per_channel=True), "each channel was matched on its own"),
+    (histogram_mutant(transposed=True), "or A is applied transposed"),
+    (histogram_mutant(shift="none"), "add b = mu_p - A mu_a"),
+    (histogram_mutant(shift="no A"), "b must be mu_p - A mu_a (with A)"),
+    (histogram_mutant(in_place=True), "changed the painting in place"),
+    (histogram_mutant(root_p=0.0, root_a=0.0), "still have the painting's covariance"),
+    (lambda painting, photo: photo.clone(), "it has the photo's shape"),
+    (histogram_mutant(clip=True), "the colours' covariance should be the photo's"),
+]
+
+
+def guided_mutant(rescale="area", guide="features", times=1, normalization="chw"):
+    """A guided_gram_matrix with one typical mistake switched on."""
+
+    def guided(X, T):
+        height, width = X.shape[-2:]
+        features = X * T ** times if guide == "features" else X
+        G = d2lstyle.gram_matrix(features, normalization)
+        if guide == "mean":
+            G = G * T.mean()
+        factor = {"area": height * width / (T ** 2).sum(), "sum": height * width / T.sum(), "none": 1.0}[rescale]
+        return G * factor
+
+    return guided
+
+
+GUIDED_MUTANTS = [
+    (guided_mutant(rescale="none"), "rescale by H * W / (T ** 2).sum()"),
+    (guided_mutant(rescale="sum"), "divide by the sum of T squared, not of T"),
+    (guided_mutant(times=2), "the guide is applied twice"),
+    (guided_mutant(guide="mean", rescale="none"), "it scales the plain Gram matrix"),
+    (guided_mutant(guide="ignored", rescale="none"), "it ignores the guide T"),
+    (guided_mutant(normalization="hw"), "which is C: use the series' Gram matrix"),
+    (lambda X, T: guided_mutant()(X, T).unsqueeze(0), "drop the batch dimension"),
+]
+
 MUTANTS = {
     "check_resize_to_long_side": RESIZE_MUTANTS,
     "check_preprocess": PREPROCESS_MUTANTS,
@@ -513,6 +600,8 @@ MUTANTS = {
     "check_decayed_learning_rate": LR_MUTANTS,
     "check_training_step": TRAINING_MUTANTS,
     "check_make_closure": CLOSURE_MUTANTS,
+    "check_match_histogram": HISTOGRAM_MUTANTS,
+    "check_guided_gram_matrix": GUIDED_MUTANTS,
 }
 CASES = [(checker, mutant, phrase) for checker, mutants in MUTANTS.items() for mutant, phrase in mutants]
 

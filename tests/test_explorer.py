@@ -18,6 +18,7 @@ import traitlets
 from PIL import Image
 
 import d2lstyle
+import d2lstyle.explorer
 from d2lstyle.errors import D2lStyleError, ImageError, LayerError, NetworkError, RecipeError
 from d2lstyle.explorer import LAYER_CHOICES, Explorer
 from d2lstyle.recipes import INITS
@@ -170,3 +171,32 @@ def test_the_model_imports_neither_ipywidgets_nor_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
                          env=dict(os.environ, PYTHONPATH=str(REPO))).stdout
     assert out.strip() == "[]"
+
+
+def test_the_controls_go_into_the_run(small_explorer, monkeypatch):
+    explorer = small_explorer()
+    explorer.preserve_colors, explorer.style_scale, explorer.pooling = "luminance", 2.0, "avg"
+    assert explorer.recipe().pooling == "avg"
+    assert explorer.controls() == d2lstyle.Controls(preserve_colors="luminance", style_scale=2.0)
+    seen = {}
+    original = d2lstyle.explorer.stylise
+
+    def recording(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(d2lstyle.explorer, "stylise", recording)
+    result = explorer.run(wait=True)
+    assert result.status == "finished" and result.recipe.pooling == "avg"
+    assert seen["controls"].preserve_colors == "luminance" and seen["controls"].style_scale == 2.0
+    explorer.preset = "gatys"  # a preset brings its own pooling; the colour and scale choices stay
+    assert explorer.pooling == "avg" and explorer.preserve_colors == "luminance"
+    explorer.preset = "d2l"
+    assert explorer.pooling == "max"
+    explorer.preserve_colors = "none"
+    assert explorer.controls().preserve_colors is None
+    with pytest.raises(RecipeError, match="style scale must be a finite number > 0"):
+        explorer.style_scale = 0.0
+    with pytest.raises(traitlets.TraitError):
+        explorer.preserve_colors = "sepia"
+    assert explorer.style_scale == 2.0

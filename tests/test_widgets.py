@@ -244,3 +244,20 @@ def test_the_loss_plot_draws_before_and_during_a_run():
     empty = loss_plot_png(None)
     history = {"step": [1, 2], "content": [1.0, 0.5], "style": [2.0, 1.0], "tv": [0.0, 0.0], "total": [3.0, 1.5]}
     assert empty[:4] == b"\x89PNG" and loss_plot_png(history) != empty
+
+
+def test_the_painting_controls_follow_the_explorer_both_ways(small_explorer):
+    ui = ExplorerUI(small_explorer())
+    assert [value for _, value in ui.colours_dropdown.options] == ["none", "luminance", "histogram"]
+    assert [value for _, value in ui.pooling_dropdown.options] == ["max", "avg"]
+    ui.colours_dropdown.value = "histogram"
+    ui.style_scale_slider.value = 2.0
+    ui.pooling_dropdown.value = "avg"
+    explorer = ui.explorer
+    assert explorer.controls() == d2lstyle.Controls(preserve_colors="histogram", style_scale=2.0)
+    assert explorer.recipe().pooling == "avg" and "avg pooling" in ui.formula.value
+    assert "histogram matching" in ui.formula.value and "2 times the photo" in ui.formula.value
+    explorer.style_scale, explorer.preserve_colors = 0.5, "luminance"
+    assert ui.style_scale_slider.value == 0.5 and ui.colours_dropdown.value == "luminance"
+    ui.preset_dropdown.value = "gatys"
+    assert ui.pooling_dropdown.value == "avg"
