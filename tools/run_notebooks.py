@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -34,6 +35,8 @@ NOTEBOOKS = ROOT / "notebooks"
 # Seconds one cell may run: generous, since the full settings paint 512 px pictures on a CPU.
 CELL_TIMEOUT = {"full": 7200, "quick": 1800}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "(an interactive widget: it appears when the notebook runs in JupyterLab)"
+PROGRESS_BAR = re.compile(r"\d+%\|.*\|")
 
 
 class NotebookFailed(Exception):
@@ -108,18 +111,22 @@ def processor_seconds_of_children():
 
 
 def drop_widget_views(notebook):
-    """Remove the ipywidgets views (progress bars, the explorer) from the outputs, keeping their text.
+    """Replace the ipywidgets views in the outputs, which a static page or slide cannot show without a kernel.
 
-    A static page or slide cannot show them without a kernel; their text/plain version is what remains.
+    A progress bar (tqdm's, whose text is its state when it was first shown: 0 %) is dropped; any other widget
+    (the explorer's panel) becomes the line WIDGET_NOTE.
     """
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         kept = []
         for output in cell.outputs:
-            output.get("data", {}).pop(WIDGET_VIEW, None)
-            if output.get("output_type") not in ("display_data", "execute_result") or output.get("data"):
-                kept.append(output)
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                if PROGRESS_BAR.search(data.get("text/plain", "")):
+                    continue
+                output["data"] = {"text/plain": WIDGET_NOTE}
+            kept.append(output)
         cell.outputs = kept
 
 
