@@ -10,7 +10,9 @@ with its outputs is written to DIR/NN_name.ipynb (default: build/executed/full, 
 A notebook runs again only when its cells, the package or the settings have changed since its last run: the
 written notebook carries a fingerprint of all three (metadata "d2lstyle_run", with the run's seconds). A change
 of metadata only (slide types, say) runs nothing: ``with_outputs`` puts the saved outputs into the notebook as it
-is now.
+is now. Widgets cannot work on a static page: progress bars are left out of the saved outputs, and any other
+widget is replaced by a one-line note.
+
 A cell that raises stops the run with the notebook's name and the error, except in cells tagged
 "raises-exception" (nbval's tag, which nbclient honours too).
 """
