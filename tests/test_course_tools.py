@@ -125,5 +125,6 @@ def test_reveal_js_and_mathjax_come_from_installed_packages_or_a_clear_message(m
         assert (make_slides.reveal_js_folder() / "plugin" / "notes" / "notes.js").is_file()
         assert (make_slides.mathjax_folder() / "MathJax.js").is_file()
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(make_slides.MissingPackage, match="sphinx-revealjs is not installed: pip install -e '.\\[course\\]'"):
+    message = r"sphinx-revealjs is not installed: pip install -e '\.\[course\]'"
+    with pytest.raises(make_slides.MissingPackage, match=message):
         make_slides.reveal_js_folder()

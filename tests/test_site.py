@@ -189,7 +189,8 @@ def test_rise_presents_a_notebook_as_slides_live_in_jupyterlab(tmp_path, browser
         lab.wait_until_ready()
         page.goto(f"{lab.url}/rise/{PAGE}.ipynb?token={lab.token}")
         page.wait_for_selector(".reveal .slides > section", timeout=120_000)
-        present = "[...document.querySelectorAll('.reveal .slides > section')].findIndex(s => s.classList.contains('present'))"
+        present = ("[...document.querySelectorAll('.reveal .slides > section')]"
+                   ".findIndex(s => s.classList.contains('present'))")
         page.wait_for_function(f"{present} === 0", timeout=60_000)
         assert page.locator(".reveal .slides > section").count() == slides
         assert "Neural style transfer" in page.locator(".reveal .slides > section.present").inner_text()

@@ -73,7 +73,8 @@ def gallery_page(pictures):
               "[credits](gallery/CREDITS.md).", ""]
     for picture in pictures:
         photo, _, painting = picture.stem.partition("--")
-        caption = f"{photo.replace('_', ' ')} in the style of {painting.replace('_', ' ')}" if painting else picture.stem
+        caption = (f"{photo.replace('_', ' ')} in the style of {painting.replace('_', ' ')}" if painting
+                   else picture.stem)
         lines += [f"```{{figure}} gallery/{picture.name}", f":alt: {caption}", ":width: 100%", "", caption, "```", ""]
     lines += ["```{toctree}", ":hidden:", "", "gallery/CREDITS", "```", ""]
     return "\n".join(lines)

@@ -77,7 +77,8 @@ def is_up_to_date(target, expected):
 def execute(path, target, settings, timeout):
     """Run the notebook at ``path`` with ``settings`` and write it, with outputs, to ``target``.
 
-    Returns the seconds the run took and the processor seconds its kernel used. Raises CellExecutionError or CellTimeoutError when a cell fails.
+    Returns the seconds the run took and the processor seconds its kernel used. Raises CellExecutionError or
+    CellTimeoutError when a cell fails.
     """
     notebook = nbformat.read(path, as_version=4)
     environment = {**settings, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
