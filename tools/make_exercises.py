@@ -14,7 +14,9 @@ becomes exercises/NN_name.ipynb, in which
   ``exercises.check_...``) get the tag "raises-exception": nbval then accepts the
   NotImplementedError they raise until the learner fills them in;
 - outputs and execution counts are cleared; nbgrader metadata is kept; a note after the title
-  says where the solutions are.
+  says where the solutions are;
+- every cell gets the slide metadata that tools/slide_metadata.py's rules give it (the same as in
+  notebooks/, the note included), so that the student versions can be presented as slides too.
 
 Notebooks without exercises get no student version, and student versions whose source is gone
 are removed. The output depends only on the input (the same bytes every run). A notebook whose
@@ -27,6 +29,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import slide_metadata  # noqa: E402 - tools/slide_metadata.py, next to this file
 
 BEGIN, END, HINT = "# BEGIN SOLUTION", "# END SOLUTION", "# HINT:"
 GENERIC_HINT = "write this part, then delete the `raise` line below"
@@ -166,7 +171,7 @@ def student_version(notebook, source_name):
             cell.source = ANSWER_PLACEHOLDER
     first_is_title = bool(student.cells) and student.cells[0].cell_type == "markdown"
     student.cells.insert(1 if first_is_title else 0, note_cell(source_name, student.nbformat_minor >= 5))
-    return student
+    return slide_metadata.with_slide_metadata(student, source_name)
 
 
 def make_exercises(source_dir, target_dir):
