@@ -107,6 +107,10 @@ def _tagged(widget, name):
     return widget
 
 
+# The loss weight sliders' ranges, as powers of ten: {term: (lowest, highest)}
+WEIGHT_RANGES = {"content": (-6, 8), "style": (-6, 10), "tv": (-8, 6)}
+
+
 def _log_slider(description, low, high):
     """A slider for a loss weight from 10**low to 10**high, in quarter powers of ten."""
     return widgets.FloatLogSlider(description=description, min=low, max=high, step=0.25, continuous_update=False,
@@ -190,9 +194,11 @@ class ExplorerUI:
         ``init_dropdown``."""
         self.preset_dropdown = _tagged(widgets.Dropdown(description="preset", options=list(PRESETS)), "preset")
         self.preset_label = widgets.HTML()
-        self.content_weight_slider = _tagged(_log_slider("content α", -3, 6), "content-weight")
-        self.style_weight_slider = _tagged(_log_slider("style β", -3, 9), "style-weight")
-        self.tv_weight_slider = _tagged(_log_slider("TV γ", -3, 6), "tv-weight")
+        # wide enough for every preset on either network (the original VGG-19's weights are smaller:
+        # alpha / 3318 and beta / 3318**2 of torchvision's, see recipes.weights_for_other_network)
+        self.content_weight_slider = _tagged(_log_slider("content α", *WEIGHT_RANGES["content"]), "content-weight")
+        self.style_weight_slider = _tagged(_log_slider("style β", *WEIGHT_RANGES["style"]), "style-weight")
+        self.tv_weight_slider = _tagged(_log_slider("TV γ", *WEIGHT_RANGES["tv"]), "tv-weight")
         self.weight_checkboxes = {name: widgets.Checkbox(description="on", indent=False,
                                                          layout=widgets.Layout(width="60px"))
                                   for name in ("content", "style", "tv")}

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+import d2lstyle
+from d2lstyle import widgets
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "08_explorer.ipynb"
 CHROMIUM = os.environ.get("D2LSTYLE_CHROMIUM", "/usr/bin/chromium")
@@ -174,14 +177,16 @@ def test_the_explorer_runs_stops_and_saves_in_jupyterlab(jupyterlab, tmp_path):
 
             # Drag the style weight to the right end of its slider: the kernel's formula line follows.
             formula = explorer.locator(".d2lstyle-formula")
-            sync_api.expect(formula).to_contain_text("β = 1e+04")
+            # the explorer starts from the d2l preset; an untrained network gets the original VGG-19's weights
+            beta = d2lstyle.get_recipe("d2l", network="original").style_weight
+            sync_api.expect(formula).to_contain_text(f"β = {beta:.3g}")
             handle = explorer.locator(".d2lstyle-style-weight .noUi-handle")
             track = explorer.locator(".d2lstyle-style-weight .noUi-target").bounding_box()
             handle.hover()
             page.mouse.down()
             page.mouse.move(track["x"] + track["width"] + 50, track["y"] + track["height"] / 2, steps=8)
             page.mouse.up()
-            sync_api.expect(formula).to_contain_text("β = 1e+09")
+            sync_api.expect(formula).to_contain_text(f"β = {10.0 ** widgets.WEIGHT_RANGES['style'][1]:.3g}")
 
             # Run: the preview changes while the run goes on; Stop ends it and keeps the image.
             preview = explorer.locator("img.d2lstyle-preview")

@@ -94,8 +94,8 @@ def test_the_controls_change_the_recipe(small_explorer):
 
 def test_values_set_from_code_show_in_the_widgets_and_stay(small_explorer):
     ui = ExplorerUI(small_explorer())
-    ui.explorer.style_weight = 1e12  # beyond the slider's range
-    assert ui.explorer.style_weight == 1e12 and ui.style_weight_slider.value == 1e9
+    ui.explorer.style_weight = 1e12  # beyond the slider's range, 1e10: the slider stops at its end, the value stays
+    assert ui.explorer.style_weight == 1e12 and ui.style_weight_slider.value == 1e10
     assert "β = 1e+12" in ui.formula.value
     ui.explorer.set_style_layer("relu1_1", on=False)
     assert not ui.style_checkboxes["relu1_1"].value
@@ -261,3 +261,18 @@ def test_the_painting_controls_follow_the_explorer_both_ways(small_explorer):
     assert ui.style_scale_slider.value == 0.5 and ui.colours_dropdown.value == "luminance"
     ui.preset_dropdown.value = "gatys"
     assert ui.pooling_dropdown.value == "avg"
+
+
+@pytest.mark.parametrize("network", ["original", "torchvision"])
+def test_every_presets_loss_weights_fit_on_the_sliders(network):
+    """A preset's weight outside its slider's range would be shown at the slider's end, not where it is."""
+    import math
+
+    from d2lstyle import widgets
+
+    for name in d2lstyle.PRESETS:
+        recipe = d2lstyle.get_recipe(name, network=network)
+        for term, weight in [("content", recipe.content_weight), ("style", recipe.style_weight),
+                             ("tv", recipe.tv_weight)]:
+            low, high = widgets.WEIGHT_RANGES[term]
+            assert weight == 0 or low <= math.log10(weight) <= high, (name, network, term, weight)
