@@ -70,3 +70,28 @@ def test_a_hand_written_adam_loop_reproduces_stylise(vgg, pictures):
     result = d2lstyle.stylise(content_img, style_img, recipe, vgg, progress=False)
     assert result.history["total"] == pytest.approx(losses, rel=1e-5)
     assert torch.allclose(result.image, synthesized().detach(), atol=1e-5)
+
+
+def test_lbfgs_without_line_search_takes_the_same_steps_for_a_scaled_objective():
+    """Why the default recipe states beta / alpha alone: L-BFGS normalises its first step by |g|_1 and
+    scales later ones by its curvature estimate, so 100 times the loss gives the same iterates."""
+    target = torch.linspace(-1.0, 2.0, 12, dtype=torch.float64).view(1, 3, 2, 2)  # float64: no rounding noise
+
+    def iterates(scale):  # x at each of the first 8 loss evaluations of one step (up to 20 iterations)
+        x = torch.zeros(1, 3, 2, 2, dtype=torch.float64, requires_grad=True)
+        optimizer = training.make_optimizer(d2lstyle.get_recipe("default"), [x])
+        path = []
+
+        def closure():
+            path.append(x.detach().clone())
+            optimizer.zero_grad()
+            loss = scale * ((x - target) ** 4).sum() + scale * (x ** 2).sum()  # not a quadratic
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        return torch.stack(path[:8])
+
+    one, hundred = iterates(1.0), iterates(100.0)
+    assert not torch.allclose(one[0], one[-1])  # it moved
+    torch.testing.assert_close(one, hundred, rtol=1e-9, atol=1e-9)
