@@ -25,6 +25,7 @@ import torch
 
 from . import checkpoints, controls as controls_module, images, recipes, settings as settings_module, transfer
 from .errors import D2lStyleError, RecipeError
+from .vgg import POOLINGS
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
@@ -86,7 +87,7 @@ def build_parser():
     steer = parser.add_argument_group(
         "controls", "steering the painting (Gatys et al., 'Controlling Perceptual Factors in Neural Style "
                     "Transfer', CVPR 2017)")
-    steer.add_argument("--preserve-colors", choices=["luminance", "histogram"], default=None,
+    steer.add_argument("--preserve-colors", choices=[c for c in controls_module.PRESERVE_COLORS if c], default=None,
                        help="keep the photo's colours: 'luminance' transfers the style in the luminance alone and "
                             "keeps the photo's chrominance exactly; 'histogram' recolours the painting to the "
                             "photo's mean colour and colour covariance before the run")
@@ -105,7 +106,7 @@ def build_parser():
     steer.add_argument("--scale-steps", type=step_counts, default=None, metavar="N1,N2,...",
                        help="the steps at each of --scales, e.g. 300,100,50 (their sum is --steps unless that is "
                             "given, then they are its proportions; default: equal shares)")
-    steer.add_argument("--pooling", choices=["max", "avg"], default=None,
+    steer.add_argument("--pooling", choices=POOLINGS, default=None,
                        help="VGG-19's pooling: 'max' (as it was trained) or 'avg' (Gatys et al.: smoother "
                             "gradients) (default: the preset's)")
     return parser
