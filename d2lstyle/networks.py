@@ -145,8 +145,9 @@ def load_vgg19(network=DEFAULT_NETWORK, seed=0, progress=True):
         state, trained_as_original = state_dict_from_file(network)
         family = "original" if trained_as_original else "torchvision"
     input_stage = OriginalInput() if family == "original" else nn.Identity()
-    features = make_vgg19_features()
-    features.load_state_dict(state)
+    with torch.device("meta"):  # layers without their own random start: the state dict replaces them
+        features = make_vgg19_features()
+    features.load_state_dict(state, assign=True)
     vgg = VGG19(features, input_stage, describe(network, seed), family)
     vgg.requires_grad_(False)
     vgg.eval()

@@ -78,7 +78,9 @@ def loss_plot_png(history, title="Loss during optimisation", size=(4.6, 3.2)):
         ax.set_xlabel("step (loss evaluations)")
         ax.set_ylabel("loss (weighted)")
         ax.text(0.5, 0.5, "press Run", ha="center", va="center", transform=ax.transAxes, color="grey")
-    figure.tight_layout()
+    # Fixed margins that fit the labels: tight_layout would measure every label again at each preview and
+    # cost more than the drawing itself.
+    figure.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.9)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

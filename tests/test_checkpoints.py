@@ -29,6 +29,7 @@ def run(content, style, recipe, vgg, **options):
 
 
 
+@pytest.mark.slow
 def test_checkpoint_and_resume(content, style, random_vgg, tmp_path):
     recipe = small(steps=8)
     path = tmp_path / "run.ckpt"

@@ -45,6 +45,7 @@ def test_fast_layout_leaves_other_devices_alone(monkeypatch):
 
 
 @pytest.mark.parametrize("recipe_name", ["d2l", "default"])
+@pytest.mark.slow
 def test_channels_last_gives_the_same_run(vgg, pair, recipe_name, monkeypatch):
     """The layout changes only the order of memory: Adam and L-BFGS (whose flat
     views of the gradient need the ordinary layout) follow the same path."""

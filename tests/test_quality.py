@@ -23,6 +23,7 @@ def original_vgg():
     return d2lstyle.load_vgg19("original")
 
 
+@pytest.mark.slow
 def test_the_photo_scores_one_and_zero_and_the_painting_about_zero_and_one(photo, painting):
     small_photo = d2lstyle.resize(photo, 96)
     own = quality.measure(small_photo, photo, painting)

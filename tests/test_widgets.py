@@ -113,6 +113,7 @@ def test_quick_mode_caps_the_run_and_the_ui_says_so(random_vgg):
     assert "20 steps, long side 64 px (capped by quick mode)" in ui.formula.value
 
 
+@pytest.mark.slow
 def test_the_network_menu_loads_the_choice_at_the_next_run(small_explorer, empty_torch_cache, monkeypatch):
     ui = ExplorerUI(small_explorer())
     explorer = ui.explorer
@@ -139,6 +140,7 @@ def test_the_network_menu_loads_the_choice_at_the_next_run(small_explorer, empty
     assert ui.network_dropdown.value == "random" and "NOT trained" in ui.network_label.value
 
 
+@pytest.mark.slow
 def test_run_updates_the_preview_and_the_loss_plot(small_explorer):
     explorer = small_explorer(preview_interval=0)
     ui = ExplorerUI(explorer)
@@ -154,6 +156,7 @@ def test_run_updates_the_preview_and_the_loss_plot(small_explorer):
     assert not ui.run_button.disabled and ui.stop_button.disabled
 
 
+@pytest.mark.slow
 def test_stop_ends_the_run_and_keeps_the_image(small_explorer):
     explorer = small_explorer(preview_interval=0)
     explorer.steps = 10_000
@@ -173,6 +176,7 @@ def test_stop_ends_the_run_and_keeps_the_image(small_explorer):
     assert "stopped" in ui.status_label.value and not ui.run_button.disabled and ui.stop_button.disabled
 
 
+@pytest.mark.slow
 def test_an_error_in_the_worker_thread_is_shown_not_lost(small_explorer):
     explorer = small_explorer()
     ui = ExplorerUI(explorer)
@@ -209,6 +213,7 @@ def test_a_user_error_in_the_run_is_a_clear_message(small_explorer):
         explorer.run()
 
 
+@pytest.mark.slow
 def test_save_writes_the_image_and_says_where(small_explorer, tmp_path):
     explorer = small_explorer()
     ui = ExplorerUI(explorer)
