@@ -10,15 +10,18 @@ terms change by:
     content  C_r = sum_c (F_c - P_c)^2 / m_c^2                      (about C / m^2)
     style    S_r = sum_kl (G_kl - A_kl)^2 / (m_k m_l)^2             (about S / m^4)
 
-The paper's alpha/beta = 1e-3 balances C_r against S_r. On the network as released (no rescaling), the same
-balance needs beta_u = beta * (S_r / S) / (C_r / C) for the same alpha. This script measures the means m_lc on
-the bundled photos and paintings (a stand-in for the paper's ImageNet images, averaged the same way: over
-images and positions, after each filter's ReLU, with average pooling as in the paper), then the two ratios
-for the Tübingen / Starry Night pair, with x a finished painting made by d2lstyle.
+The paper's alpha/beta balances C_r against S_r, layer by layer. On the network as released (no rescaling), the
+same objective needs each layer's weight multiplied by that layer's factor: C_r / C for the content layer and
+E_r / E for each style layer (one number for all style layers, as the preset once had, matches only the total at
+one image and leaves the style loss to the layer with the largest means). This script measures the means m_lc on
+the bundled photos and paintings (a stand-in for the paper's ImageNet images, averaged the same way: over images
+and positions, after each filter's ReLU, with average pooling as in the paper), then the factors for the
+Tübingen / Starry Night pair, with x a finished painting made by d2lstyle.
 
     python benchmarks/gatys_rescaling.py [--side 256]
 
-Prints the ratios and the implied style weight for the gatys preset on the original VGG-19.
+Prints the means, each layer's factor and its share of the style loss on both networks, and the per-layer weights
+of the gatys preset (recipes.GATYS_CONTENT_LAYERS and GATYS_STYLE_LAYERS).
 """
 
 import argparse
@@ -76,20 +79,28 @@ def main():
 
     (content_layer,) = recipe.content_layers
     difference = (fx[content_layer] - fp[content_layer]).square().sum(dim=(0, 2, 3))
-    content_ratio = float((difference / safe[content_layer].square()).sum() / difference.sum())
+    content_factor = float((difference / safe[content_layer].square()).sum() / difference.sum())
+    print(f"content: C_r / C = {content_factor:.3g} ({content_layer})")
     style_plain = style_rescaled = 0.0
-    for name, weight in recipe.style_layers.items():
+    layer_factors = {}
+    for name in recipe.style_layers:
         m = safe[name]
         gram_difference = losses.gram_matrix(fx[name], "none") - losses.gram_matrix(fa[name], "none")
         divisor = losses.style_divisor("gatys", fx[name].shape)
-        style_plain += weight * float(gram_difference.square().sum()) / divisor
-        style_rescaled += weight * float((gram_difference / torch.outer(m, m)).square().sum()) / divisor
-    style_ratio = style_rescaled / style_plain
+        plain = float(gram_difference.square().sum()) / divisor
+        rescaled = float((gram_difference / torch.outer(m, m)).square().sum()) / divisor
+        layer_factors[name] = rescaled / plain
+        style_plain, style_rescaled = style_plain + 0.2 * plain, style_rescaled + 0.2 * rescaled
+        print(f"style {name}: E_r / E = {layer_factors[name]:.3g}; share of the style loss: "
+              f"plain {0.2 * plain:.3g}, rescaled {0.2 * rescaled:.3g}")
     beta_paper = 1e3
-    print(f"content ratio C_r / C = {content_ratio:.3g}; style ratio S_r / S = {style_ratio:.3g}")
-    print(f"with alpha/beta = 1e-3 on the rescaled network, the network as released needs "
-          f"beta = {beta_paper * style_ratio / content_ratio:.3g} (content weight kept at 0.5)")
-
+    print(f"one number for all layers (balances the totals at x only): beta = "
+          f"{beta_paper * (style_rescaled / style_plain) / content_factor:.3g} with content weight 0.5")
+    print("per layer (the rescaled network's objective itself, to the accuracy of the means): with alpha = 1 "
+          "(content_weight 0.5) and beta = 1e3,")
+    print(f"  content_layers = {{'{content_layer}': {content_factor:.2g}}}")
+    print("  style_layers = {" + ", ".join(f"'{name}': {0.2 * factor:.2g}" for name, factor in layer_factors.items())
+          + "}")
 
 if __name__ == "__main__":
     main()

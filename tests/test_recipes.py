@@ -61,10 +61,14 @@ def test_udacity_numbers():
 
 def test_gatys_numbers():
     r = get_recipe("gatys")
-    assert list(r.content_layers) == ["relu4_2"] and set(r.style_layers.values()) == {0.2}
-    # alpha/beta = 1e-3 (times the paper's 1/2) on the paper's rescaled network, converted to the network
-    # as released by benchmarks/gatys_rescaling.py (features about 100 times larger: beta x 1e-8 / 1e-4)
-    assert r.content_weight == 0.5 and r.style_weight == pytest.approx(1e3 * 1.1e-8 / 7.97e-5, rel=0.02)
+    assert list(r.content_layers) == ["relu4_2"] and list(r.style_layers) == [f"relu{b}_1" for b in range(1, 6)]
+    # The rescaled network's terms over the released network's: about 1 / m^2 (content) and 1 / m^4 (style) with the
+    # layers' mean activations m, 9 (relu5_1) to 190 (relu4_1) on the bundled pictures (benchmarks/gatys_rescaling.py)
+    assert 1 / 300**2 < r.content_layers["relu4_2"] < 1 / 50**2
+    assert all(0.2 / 400**4 < w < 0.2 / 5**4 for w in r.style_layers.values())
+    weights = r.style_layers
+    assert weights["relu5_1"] > weights["relu1_1"] > weights["relu3_1"] > weights["relu4_1"]  # smallest m first
+    assert (r.content_weight, r.style_weight) == (0.5, 1e6)  # alpha = 1 (times the paper's 1/2), alpha/beta = 1e-6
     assert (r.pooling, r.optimizer, r.init) == ("avg", "lbfgs", "noise")
     assert (r.gram_normalization, r.style_reduction, r.style_divisor, r.content_reduction) == ("none", "sum", "gatys", "sum")
 
@@ -198,9 +202,10 @@ def test_gatys_total_is_the_papers_formula():
     for name in recipe.style_layers:
         N, M = x[name].shape[1], x[name][0, 0].numel()
         G, A = flat(x[name]) @ flat(x[name]).T, flat(a[name]) @ flat(a[name]).T
-        style = style + 0.2 * (G - A).square().sum() / (4 * N**2 * M**2)
-    content = 0.5 * (x["relu4_2"] - p["relu4_2"]).square().sum()
-    alpha, beta = 1.0, recipe.style_weight  # the paper's beta on its rescaled network, converted (test_gatys_numbers)
+        w = recipe.style_layers[name]  # the paper's 1/5 times the rescaling's factor for this layer
+        style = style + w * (G - A).square().sum() / (4 * N**2 * M**2)
+    content = 0.5 * recipe.content_layers["relu4_2"] * (x["relu4_2"] - p["relu4_2"]).square().sum()
+    alpha, beta = 1.0, recipe.style_weight
     assert total == pytest.approx((alpha * content + beta * style).item(), rel=1e-5)
 
 
