@@ -110,7 +110,7 @@ def _tagged(widget, name):
 
 
 # The loss weight sliders' ranges, as powers of ten: {term: (lowest, highest)}
-WEIGHT_RANGES = {"content": (-6, 8), "style": (-6, 10), "tv": (-8, 6)}
+WEIGHT_RANGES = {"content": (-6, 8), "style": (-6, 14), "tv": (-8, 6)}
 
 
 def _log_slider(description, low, high):

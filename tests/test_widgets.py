@@ -94,9 +94,9 @@ def test_the_controls_change_the_recipe(small_explorer):
 
 def test_values_set_from_code_show_in_the_widgets_and_stay(small_explorer):
     ui = ExplorerUI(small_explorer())
-    ui.explorer.style_weight = 1e12  # beyond the slider's range, 1e10: the slider stops at its end, the value stays
-    assert ui.explorer.style_weight == 1e12 and ui.style_weight_slider.value == 1e10
-    assert "β = 1e+12" in ui.formula.value
+    ui.explorer.style_weight = 1e16  # beyond the slider's range, 1e14: the slider stops at its end, the value stays
+    assert ui.explorer.style_weight == 1e16 and ui.style_weight_slider.value == 1e14
+    assert "β = 1e+16" in ui.formula.value
     ui.explorer.set_style_layer("relu1_1", on=False)
     assert not ui.style_checkboxes["relu1_1"].value
     ui.explorer.style_layers = {"relu2_1": 0.0, "relu3_1": 2.5}
