@@ -5,10 +5,15 @@ without looking at the picture (notebook 11, the troubleshooting guide, shows
 each with a run):
 
 - the loss became NaN or infinite: the run diverged (``status == "diverged"``);
+- the total loss rose over the run: the steps overshoot (too high a learning rate);
 - the total loss hardly moved: the learning rate is too small, or the steps too few;
 - it was still falling fast at the end: more steps would still change the picture;
+- the style term hardly fell: little of the painting's style got in (from the
+  photo, a small style weight leaves x close to p: the style term is then most
+  of a small loss, which does not mean the style dominates);
 - one weighted term is almost all of the loss at the end: that term dominates
-  (style: the photo may be lost; content: little style; TV: a blurred picture).
+  (style, after falling a lot: the photo may be lost; content: little style;
+  TV: a blurred picture).
 
 :func:`advice` returns one line per symptom found; :func:`d2lstyle.stylise`
 prints them at the end of a run with a progress bar, and the command-line tool
@@ -25,6 +30,8 @@ the total loss fell by only 0.8% in 3 steps: raise the learning rate or run more
 STALLED_BELOW = 0.05  # total loss fell by less than this over the run
 STILL_FALLING_ABOVE = 0.05  # ... or by more than this over the last tenth of the run
 DOMINANT_ABOVE = 0.98  # one term's share of the total at the end
+LITTLE_STYLE_ABOVE = 0.8  # the style term at the end, as a fraction of its first value
+STYLE_FELL_BELOW = 0.5  # ... at most this for a dominant style term to mean the photo may be lost
 TV_HEAVY_ABOVE = 0.5  # the TV term's share at the end
 
 
@@ -37,6 +44,9 @@ def advice(history, status="finished", message=""):
     if len(total) < 3 or total[0] <= 0:
         return lines
     steps = len(total)
+    if total[-1] > total[0]:
+        return [f"the total loss rose from {total[0]:.3g} to {total[-1]:.3g} in {steps} steps: the steps overshoot; "
+                "lower the learning rate (or use L-BFGS)"]
     fell = 1 - total[-1] / total[0]
     if fell < STALLED_BELOW:
         lines.append(f"the total loss fell by only {fell:.1%} in {steps} steps: raise the learning rate or run more "
@@ -46,8 +56,14 @@ def advice(history, status="finished", message=""):
     if steps >= 20 and recent > STILL_FALLING_ABOVE:
         lines.append(f"the loss was still falling at the end ({recent:.0%} in the last {tenth} steps): more steps "
                      "would still change the picture")
+    style = history.get("style") or [0.0]
+    style_kept = style[-1] / style[0] if style[0] > 0 else 0.0
+    if style_kept > LITTLE_STYLE_ABOVE and any(history.get("content", [])):
+        lines.append(f"the style term fell by only {1 - style_kept:.0%}: little of the painting's style gets in; "
+                     "raise the style weight beta")
     shares = {name: history[name][-1] / total[-1] for name in ("content", "style", "tv") if history.get(name)}
-    if shares.get("style", 0) > DOMINANT_ABOVE and history["content"][-1] > 0:
+    if (shares.get("style", 0) > DOMINANT_ABOVE and style_kept <= STYLE_FELL_BELOW
+            and history["content"][-1] > 0):
         lines.append(f"the style term is {shares['style']:.0%} of the loss at the end: the photo may be lost; lower "
                      "the style weight beta (or raise the content weight alpha)")
     if shares.get("content", 0) > DOMINANT_ABOVE and history["style"][-1] > 0:

@@ -1,0 +1,38 @@
+"""The advice read from a loss history (d2lstyle.diagnosis), on histories written by hand."""
+
+from d2lstyle.diagnosis import advice
+
+
+def history(content, style, tv=None):
+    tv = tv or [0.0] * len(content)
+    return {"content": content, "style": style, "tv": tv, "total": [c + s + t for c, s, t in zip(content, style, tv)]}
+
+
+def test_a_small_style_weight_from_the_photo_is_little_style_not_a_lost_photo():
+    # x starts at p: content 0, and a tiny beta lets the style term fall by 2 % only; the style term is still
+    # 98.6 % of the (small) total, which must not be read as "the style dominates".
+    lines = advice(history([0.0, 30.0, 60.0], [4500.0, 4450.0, 4410.0]))
+    assert any("fell by only 2%: little of the painting's style" in line for line in lines), lines
+    assert not any("photo may be lost" in line for line in lines), lines
+
+
+def test_a_style_term_that_fell_a_lot_and_dominates_means_the_photo_may_be_lost():
+    lines = advice(history([0.0, 1.0, 2.0], [1000.0, 400.0, 200.0]))
+    assert any("style term is 99% of the loss" in line and "lower the style weight" in line for line in lines)
+    assert not any("little of the painting's style" in line for line in lines), lines
+
+
+def test_a_rising_loss_says_lower_the_learning_rate_and_nothing_else():
+    lines = advice(history([0.0, 10.0, 1e6], [100.0, 1e3, 1e9]))
+    assert lines == ["the total loss rose from 100 to 1e+09 in 3 steps: the steps overshoot; lower the learning "
+                     "rate (or use L-BFGS)"]
+
+
+def test_a_heavy_tv_term_and_a_healthy_run():
+    assert any("total-variation term is 60%" in line
+               for line in advice(history([0.0, 5.0, 10.0], [100.0, 60.0, 30.0], [0.0, 40.0, 60.0])))
+    assert advice(history([0.0, 5.0, 10.0], [100.0, 60.0, 30.0])) == []
+
+
+def test_a_diverged_run_returns_its_message():
+    assert advice({"total": [1.0]}, "diverged", "rolled back") == ["rolled back"]
