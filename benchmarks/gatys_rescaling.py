@@ -94,13 +94,14 @@ def main():
         print(f"style {name}: E_r / E = {layer_factors[name]:.3g}; share of the style loss: "
               f"plain {0.2 * plain:.3g}, rescaled {0.2 * rescaled:.3g}")
     beta_paper = 1e3
-    print(f"one number for all layers (balances the totals at x only): beta = "
+    print(f"the paper's alpha/beta = 1e-3 as one number for all layers (balances the totals at x only): beta = "
           f"{beta_paper * (style_rescaled / style_plain) / content_factor:.3g} with content weight 0.5")
-    print("per layer (the rescaled network's objective itself, to the accuracy of the means): with alpha = 1 "
-          "(content_weight 0.5) and beta = 1e3,")
+    print("per layer (the rescaled network's objective itself, to the accuracy of the means), the gatys preset's "
+          "per-layer weights (its alpha and beta are chosen separately: recipes.GATYS_STYLE_WEIGHT):")
     print(f"  content_layers = {{'{content_layer}': {content_factor:.2g}}}")
     print("  style_layers = {" + ", ".join(f"'{name}': {0.2 * factor:.2g}" for name, factor in layer_factors.items())
           + "}")
+
 
 if __name__ == "__main__":
     main()
