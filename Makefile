@@ -6,7 +6,7 @@
 #                   `.venv/bin/python -m pytest -m "not slow"` runs the unit tests alone (under a minute)
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
-#   make bench      speed and convergence benchmarks (~25 min on 2 cores;
+#   make bench      speed and convergence benchmarks (about an hour on 2 cores;
 #                   writes benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
 #   make bench-painter  the painter network against the optimisation: training time, 512 px
