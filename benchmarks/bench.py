@@ -20,7 +20,8 @@ Night pair, in one process, in float32 unless the hardware computes bfloat16 nat
 3. peak memory at 512 and 1024 px, each run in a fresh process.
 
 The full run writes results.md (keeping the sections that painter_bench.py and highres.py added at its end),
-results.json and quality_vs_time.png next to this file; the quick run writes nothing. The last line printed is always ``pastiche_over_d2lstyle_per_evaluation_256: X.XX``.
+results.json and quality_vs_time.png next to this file; the quick run writes nothing. The last line printed is
+always ``pastiche_over_d2lstyle_per_evaluation_256: X.XX``.
 """
 
 import argparse
