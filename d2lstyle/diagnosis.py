@@ -6,6 +6,8 @@ each with a run):
 
 - the loss became NaN or infinite: the run diverged (``status == "diverged"``);
 - the total loss rose over the run: the steps overshoot (too high a learning rate);
+- it jumped far above its start early on and then hardly moved: one step overshot and the optimiser never
+  recovered (L-BFGS without a line search can do this: notebook 09, section 7);
 - the total loss hardly moved: the learning rate is too small, or the steps too few;
 - it was still falling fast at the end: more steps would still change the picture;
 - the style term hardly fell: little of the painting's style got in (from the
@@ -33,6 +35,7 @@ DOMINANT_ABOVE = 0.98  # one term's share of the total at the end
 LITTLE_STYLE_ABOVE = 0.8  # the style term at the end, as a fraction of its first value
 STYLE_FELL_BELOW = 0.5  # ... at most this for a dominant style term to mean the photo may be lost
 TV_HEAVY_ABOVE = 0.5  # the TV term's share at the end
+OVERSHOOT_ABOVE = 1e3  # a total loss this many times its first value: a step overshot
 
 
 def advice(history, status="finished", message=""):
@@ -48,6 +51,13 @@ def advice(history, status="finished", message=""):
         return [f"the total loss rose from {total[0]:.3g} to {total[-1]:.3g} in {steps} steps: the steps overshoot; "
                 "lower the learning rate (or use L-BFGS)"]
     fell = 1 - total[-1] / total[0]
+    peak = max(total)
+    if fell < STALLED_BELOW and peak > OVERSHOOT_ABOVE * total[0]:
+        # the root cause: the stall and the little style that follow need no advice of their own
+        return [f"the loss jumped to {peak:.3g} ({peak / total[0]:.0e} times its start) at step "
+                f"{total.index(peak) + 1} and then fell by only {fell:.1%} in {steps} steps: a step overshot and "
+                "the optimiser did not recover; with L-BFGS use a line search (line_search=\"strong_wolfe\"), "
+                "with Adam lower the learning rate"]
     if fell < STALLED_BELOW:
         lines.append(f"the total loss fell by only {fell:.1%} in {steps} steps: raise the learning rate or run more "
                      "steps")

@@ -34,5 +34,22 @@ def test_a_heavy_tv_term_and_a_healthy_run():
     assert advice(history([0.0, 5.0, 10.0], [100.0, 60.0, 30.0])) == []
 
 
+def test_an_early_overshoot_and_a_stall_point_to_a_line_search_not_to_a_higher_learning_rate():
+    # The shape of notebook 09's average-pooling run with the default recipe (L-BFGS, no line search, 256 px):
+    # the third evaluation jumped from 9.4e5 to 2.8e15, and 60 evaluations lowered the loss by 1.8 %.
+    total = [9.42e5, 9.42e5, 2.76e15] + [9.42e5 - 300 * k for k in range(57)]
+    lines = advice({"total": total, "content": [0.0] + [1.0] * 59, "style": total, "tv": [0.0] * 60})
+    assert len(lines) == 1, lines
+    assert "jumped to 2.76e+15 (3e+09 times its start) at step 3" in lines[0], lines
+    assert "fell by only 1.8% in 60 steps" in lines[0] and "line_search=\"strong_wolfe\"" in lines[0], lines
+    assert "raise the learning rate" not in lines[0] and "raise the style weight" not in lines[0]
+
+
+def test_an_early_overshoot_that_recovers_is_not_a_symptom():
+    # L-BFGS's first full step often overshoots (notebook 00); a run that then paints is healthy
+    lines = advice(history([0.0, 1e6, 20.0, 30.0], [100.0, 1e9, 60.0, 40.0]))
+    assert not any("overshot" in line for line in lines), lines
+
+
 def test_a_diverged_run_returns_its_message():
     assert advice({"total": [1.0]}, "diverged", "rolled back") == ["rolled back"]
