@@ -254,7 +254,7 @@ class PainterSettings:
     The painting is seen with its longer side ``style_size`` pixels long,
     which sets the size of its brush strokes in the painter's output.
 
-    The defaults train in about 12 minutes on a 2-core CPU (800 steps of 4
+    The defaults train in 8 to 12 minutes on a 2-core CPU (800 steps of 4
     crops of 96 x 96 pixels, with the original VGG-19); Johnson et al. used
     (32, 64, 128) channels, 256-pixel crops and 40,000 steps on a GPU.
 
