@@ -38,8 +38,20 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # file that claims gigapixels) must not be allowed to exhaust memory.
 DEFAULT_MAX_PIXELS = 40_000_000
 
-# The bundled content photographs and style paintings (see images/CREDITS.md).
-IMAGES_DIR = Path(os.environ.get("D2LSTYLE_IMAGES", Path(__file__).resolve().parent.parent / "images"))
+
+def _bundled_images_dir():
+    """Where the bundled images are: ``D2LSTYLE_IMAGES`` if set; else the copy an installed wheel carries inside
+    the package (``d2lstyle/bundled_images``, see pyproject.toml); else ``images/`` in the repository, for a
+    checkout and its editable install."""
+    if os.environ.get("D2LSTYLE_IMAGES"):
+        return Path(os.environ["D2LSTYLE_IMAGES"])
+    package = Path(__file__).resolve().parent
+    installed = package / "bundled_images"
+    return installed if (installed / "CREDITS.md").is_file() else package.parent / "images"
+
+
+# The bundled content photographs and style paintings, with their licences in CREDITS.md.
+IMAGES_DIR = _bundled_images_dir()
 
 
 def bundled_image(name):
@@ -48,6 +60,9 @@ def bundled_image(name):
     >>> bundled_image("rainier").name
     'rainier.jpg'
     """
+    if not IMAGES_DIR.is_dir():
+        raise ImageError(f"the bundled images are not in {IMAGES_DIR}: set D2LSTYLE_IMAGES to the folder that "
+                         "holds content/ and style/ (images/ in the repository)")
     direct = IMAGES_DIR / name
     if direct.is_file():
         return direct

@@ -1,8 +1,20 @@
-"""The set-up stays true: pyproject.toml and environment.yml agree, CI runs the README's test command."""
+"""The set-up stays true: pyproject.toml and environment.yml agree, CI runs the README's test command, and a
+wheel built from the checkout carries the bundled images and runs outside the repository."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from d2lstyle import images
+from d2lstyle.errors import ImageError
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names for PyPI packages whose names differ.
@@ -65,3 +77,70 @@ def test_make_test_sets_up_and_runs_every_test_offline():
 def test_the_command_line_tool_is_installed():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["d2lstyle"] == "d2lstyle.cli:main"
+
+
+# --- the bundled images, in the repository and in a wheel ---------------------------------------------------
+
+
+def test_the_images_are_found_in_the_checkout_and_d2lstyle_images_overrides(monkeypatch, tmp_path):
+    monkeypatch.delenv("D2LSTYLE_IMAGES", raising=False)
+    assert images._bundled_images_dir() == ROOT / "images"
+    monkeypatch.setenv("D2LSTYLE_IMAGES", str(tmp_path))
+    assert images._bundled_images_dir() == tmp_path
+
+
+def test_a_missing_images_folder_says_how_to_point_at_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(images, "IMAGES_DIR", tmp_path / "nowhere")
+    with pytest.raises(ImageError, match="set D2LSTYLE_IMAGES"):
+        images.bundled_image("tubingen")
+
+
+def bundled_files():
+    """The files under images/ that a wheel must carry: the pictures, the masks and the licences."""
+    return sorted(path.relative_to(ROOT / "images").as_posix() for path in (ROOT / "images").rglob("*")
+                  if path.suffix in (".jpg", ".png", ".md"))
+
+
+@pytest.mark.slow
+def test_a_wheel_carries_the_images_and_their_licences_and_runs_outside_the_repository(tmp_path):
+    # Build from a copy of what the wheel is made of, so that setuptools' build/ and egg-info stay out of the
+    # checkout; no build isolation: setuptools comes from this environment, nothing is downloaded.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("d2lstyle", "images"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "--quiet"]
+    subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), "."],
+                   cwd=source, check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("d2lstyle-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        carried = {name.removeprefix("d2lstyle/bundled_images/") for name in archive.namelist()
+                   if name.startswith("d2lstyle/bundled_images/")}
+    assert "CREDITS.md" in carried and "content/tubingen.jpg" in carried and "masks/tubingen_sky.png" in carried
+    assert carried == set(bundled_files())
+
+    site = tmp_path / "site"
+    subprocess.run(pip + ["install", "--no-deps", "--target", str(site), str(wheel)], check=True, capture_output=True)
+    # Run from a folder outside the repository, importing the installed copy (PYTHONPATH comes before the
+    # editable install's finder), with no D2LSTYLE_IMAGES to help.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("D2LSTYLE_")}
+    environment["PYTHONPATH"] = str(site)
+    where = subprocess.run(
+        [sys.executable, "-c", "import d2lstyle; print(d2lstyle.__file__); print(d2lstyle.images.IMAGES_DIR); "
+         "print(d2lstyle.bundled_image('tubingen')); print(d2lstyle.bundled_image('starry_night'))"],
+        cwd=elsewhere, env=environment, check=True, capture_output=True, text=True).stdout.split()
+    package, images_dir, photo, painting = map(Path, where)
+    assert package.is_relative_to(site) and images_dir == site / "d2lstyle" / "bundled_images"
+    assert (images_dir / "CREDITS.md").is_file() and photo.is_relative_to(site) and painting.is_relative_to(site)
+
+    run = subprocess.run([sys.executable, "-m", "d2lstyle", str(photo), str(painting), "-o", "out.png",
+                          "--network", "random", "--size", "32", "--steps", "2", "--quiet"],
+                         cwd=elsewhere, env=environment, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with Image.open(elsewhere / "out.png") as result, Image.open(photo) as original:
+        assert max(result.size) == 32
+        assert abs(result.size[0] / result.size[1] - original.size[0] / original.size[1]) < 0.1
