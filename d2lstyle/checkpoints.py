@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from . import images
+from . import files
 from .errors import CheckpointError
 
 FORMAT = "d2lstyle-checkpoint-2"
@@ -47,7 +47,7 @@ def save_checkpoint(path, image, history, recipe, network=""):
 
     ``network`` is the network's description (``vgg.description``).
     Written to a temporary file and renamed
-    (:func:`d2lstyle.images.write_atomically`), so a crash never leaves half
+    (:func:`d2lstyle.files.write_atomically`), so a crash never leaves half
     a checkpoint. Returns the path written.
     """
     payload = {
@@ -59,18 +59,13 @@ def save_checkpoint(path, image, history, recipe, network=""):
         "steps": recipe.steps,
         "network": network,
     }
-    return images.write_atomically(Path(path), lambda file: torch.save(payload, file), CheckpointError)
+    return files.write_atomically(Path(path), lambda file: torch.save(payload, file), CheckpointError)
 
 
 def load_checkpoint(path):
     """Read a checkpoint written by :func:`save_checkpoint` (a dict)."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same clear message
-        raise CheckpointError(f"{path}: not a d2lstyle checkpoint ({type(error).__name__})") from None
+    payload = files.load_torch_file(path, "d2lstyle checkpoint", CheckpointError)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a d2lstyle checkpoint (or one from an older version)")
     image = payload.get("image")

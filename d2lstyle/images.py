@@ -19,7 +19,6 @@ feed it images standardised the same way:
 """
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .files import validate_output_path, write_atomically
 
 # ImageNet statistics of the RGB channels (values in [0, 1]), used by
 # torchvision's pretrained VGG-19.
@@ -250,51 +250,6 @@ def as_pil_image(image):
     return postprocess(image) if isinstance(image, torch.Tensor) else image
 
 
-def validate_output_path(path, protect=()):
-    """Raise :class:`~d2lstyle.errors.ImageError` unless ``path`` can take an
-    image: a known extension, not a folder, not one of the files in
-    ``protect`` (the inputs), in a folder that exists and is writable or can
-    be created. Returns it as a Path. Checked before a long run, so that a bad
-    output name fails at once, not after minutes of work.
-
-    >>> validate_output_path("out.png").name
-    'out.png'
-    """
-    path = Path(path)
-    if path.suffix.lower() not in Image.registered_extensions():
-        raise ImageError(f"{path}: unknown image extension {path.suffix!r}; use .png or .jpg")
-    for protected in protect:
-        protected = Path(protected)
-        if path.resolve() == protected.resolve() or (path.exists() and protected.exists() and path.samefile(protected)):
-            raise ImageError(f"{path}: refusing to overwrite an input image; choose another output name")
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'stylised.png'}")
-    folder = path.absolute().parent
-    while not folder.exists():  # the nearest folder that exists decides whether the rest can be made
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ImageError(f"{path}: cannot be written, because {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ImageError(f"{path}: cannot be written, because the folder {folder} is not writable; "
-                         f"choose another output folder")
-    return path
-
-
-def new_file_mode():
-    """The permission bits a file created with ``open(path, "w")`` gets: 0o666
-    less the process's umask (usually 0o644, readable by everyone).
-
-    ``tempfile.mkstemp``, used for atomic saves, creates files readable by their
-    owner only; saves restore the usual mode with this.
-
-    >>> oct(new_file_mode() & 0o600)  # the owner can always read and write it
-    '0o600'
-    """
-    umask = os.umask(0o022)  # reading the umask means setting it; put it back at once
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def save_image(image, path, protect=()):
     """Write ``image`` (a PIL image or a normalised tensor) to ``path`` safely.
 
@@ -310,36 +265,3 @@ def save_image(image, path, protect=()):
     image = as_pil_image(image)
     image_format = Image.registered_extensions()[path.suffix.lower()]
     return write_atomically(path, lambda file: image.save(file, format=image_format), ImageError)
-
-
-def write_atomically(path, write, error_class=ImageError):
-    """Create or replace the file ``path`` so that it is never half-written.
-
-    ``write(file)`` writes the contents into a temporary file in the same
-    folder (created if missing), which is then renamed to ``path`` in one step.
-    If anything fails or is interrupted, the temporary file is removed and a
-    file already at ``path`` stays as it was; an ``OSError`` (a full disk, a
-    folder that cannot be created) becomes ``error_class`` with its reason.
-    Returns ``path``.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    except OSError as error:
-        raise error_class(f"{path}: cannot be written ({error.strerror or error}); choose another "
-                          f"folder") from error
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, new_file_mode())  # mkstemp made it private; give it an ordinary file's mode
-        os.replace(temporary, path)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise error_class(f"{path}: could not be written ({error.strerror or error}); "
-                              f"any file already there is unchanged") from error
-        raise
-    return path

@@ -49,7 +49,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import images
+from . import files, images
 from .errors import NetworkError, NetworkUnavailableError
 from .vgg import VGG19, convolution_shapes, layer_table, make_vgg19_features
 
@@ -286,19 +286,20 @@ def torchvision_state_dict(url=TORCHVISION_URL, progress=True):
                 f"the file downloaded from {url} failed its SHA-256 check ({error}); it was not saved. "
                 "Try again; if it keeps failing, the download is being altered on its way"
             ) from None
-        raise _unreadable(cached, error, cached=True) from None
-    except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise _unreadable(cached, error, cached=True) from None
+        raise _unreadable_download(cached) from None
+    except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError, ValueError):
+        raise _unreadable_download(cached) from None
     return validate_state_dict(state, source=cached)
 
 
 # --- a file -----------------------------------------------------------------------------
 
 
-def _unreadable(path, error, cached=False):
-    advice = ("If it is the cached download, delete it and run again" if cached
-              else "Pass a file saved with torch.save(model.state_dict(), path)")
-    return NetworkError(f"{path}: not a readable PyTorch weights file ({type(error).__name__}: {error}). {advice}")
+def _unreadable_download(path):
+    """The error for a cached download that torch cannot read, in one line."""
+    kind = files.describe_file(path) if path.is_file() else "missing"
+    return NetworkError(f"{path}: the cached download of torchvision's VGG-19 cannot be read (it is {kind}); "
+                        "delete it and run again")
 
 
 def state_dict_from_file(path):
@@ -319,17 +320,8 @@ def state_dict_from_file(path):
             f"{path}: no such network file{hint}; --network takes 'original', 'torchvision', 'random' "
             "or the path of a .pth file"
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        if "global" not in str(error).lower():  # garbage, not a pickle that names code to run
-            raise _unreadable(path, error) from None
-        raise NetworkError(
-            f"{path}: refused: it is not a plain state dict of tensors, and loading it would run code "
-            "from the file (torch.load with weights_only=True refused it); load only files you trust"
-        ) from None
-    except Exception as error:  # noqa: BLE001 - torch.load fails on non-PyTorch files in many ways (a text
-        raise _unreadable(path, error) from None  # file raises KeyError); each gets the same clear message
+    state = files.load_torch_file(path, "VGG-19 weights file", NetworkError,
+                                  hint="pass a file saved with torch.save(model.state_dict(), path)")
     if isinstance(state, dict) and any(str(key).endswith("_W_q") for key in state):
         return validate_state_dict(dequantize(state, path), source=path), True
     return validate_state_dict(state, source=path), False

@@ -53,14 +53,14 @@ def test_resume_refuses_other_settings_and_bad_files(content, style, random_vgg,
     recipe = small(steps=4)
     image = d2lstyle.preprocess(content, (32, 48))
     path = checkpoints.save_checkpoint(tmp_path / "a.ckpt", image, transfer.new_history(), recipe)
-    assert path.stat().st_mode & 0o777 == d2lstyle.images.new_file_mode()  # not mkstemp's private 0o600
+    assert path.stat().st_mode & 0o777 == d2lstyle.files.new_file_mode()  # not mkstemp's private 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["a.ckpt"]  # no temporary file left
     with pytest.raises(CheckpointError, match="other settings than this run"):
         run(content, style, recipe.replace(steps=5), random_vgg, resume=d2lstyle.load_checkpoint(path))
     (tmp_path / "bad.ckpt").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="not a d2lstyle checkpoint"):
         d2lstyle.load_checkpoint(tmp_path / "bad.ckpt")
-    with pytest.raises(CheckpointError, match="no such checkpoint"):
+    with pytest.raises(CheckpointError, match="no such file"):
         d2lstyle.load_checkpoint(tmp_path / "none.ckpt")
 
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image, ImageFile
 
 import d2lstyle
-from d2lstyle import images
+from d2lstyle import files, images
 from d2lstyle.errors import ImageError
 
 # --- loading every mode as RGB ------------------------------------------------
@@ -228,7 +228,7 @@ def test_saved_images_get_the_mode_the_umask_gives(tmp_path, gradient_image, uma
     previous = os.umask(umask)
     try:
         path = d2lstyle.save_image(gradient_image, tmp_path / "out.png")
-        assert images.new_file_mode() == mode
+        assert files.new_file_mode() == mode
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == mode
@@ -276,7 +276,7 @@ def test_an_output_under_a_file_is_refused_clearly(tmp_path, gradient_image):
     notes.write_text("mine")
     for target in (notes / "out.png", notes / "new" / "out.png"):
         with pytest.raises(ImageError, match="notes.txt is a file, not a folder"):
-            images.validate_output_path(target)
+            files.validate_output_path(target)
         with pytest.raises(ImageError, match="is a file, not a folder"):
             d2lstyle.save_image(gradient_image, target)
     assert notes.read_text() == "mine"
@@ -288,10 +288,10 @@ def test_an_output_in_a_read_only_folder_is_refused_clearly(tmp_path, monkeypatc
     read_only.mkdir()
     monkeypatch.setattr(images.os, "access", lambda folder, mode: Path(folder) != read_only)
     with pytest.raises(ImageError, match="read-only is not writable"):
-        images.validate_output_path(read_only / "out.png")
+        files.validate_output_path(read_only / "out.png")
     with pytest.raises(ImageError, match="read-only is not writable"):  # nearest existing folder decides
-        images.validate_output_path(read_only / "sub" / "out.png")
-    assert images.validate_output_path(tmp_path / "sub" / "out.png") == tmp_path / "sub" / "out.png"
+        files.validate_output_path(read_only / "sub" / "out.png")
+    assert files.validate_output_path(tmp_path / "sub" / "out.png") == tmp_path / "sub" / "out.png"
 
 
 def test_a_folder_that_cannot_be_created_is_an_image_error(tmp_path, gradient_image, monkeypatch):

@@ -80,7 +80,7 @@ def test_missing_weights_file(tmp_path):
 def test_corrupt_weights_file(tmp_path):
     path = tmp_path / "garbage.pth"
     path.write_bytes(os.urandom(4096))
-    with pytest.raises(NetworkError, match="not a readable PyTorch weights file"):
+    with pytest.raises(NetworkError, match="damaged, or a file of another kind, not a VGG-19 weights file"):
         d2lstyle.load_vgg19(path)
     assert path.stat().st_size == 4096  # left as it was
 
@@ -234,7 +234,7 @@ def test_the_network_choice_must_be_known(choice, message):
 def test_a_text_file_is_not_a_network(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\n")  # torch.load raises KeyError on this one
-    with pytest.raises(NetworkError, match="notes.txt: not a readable PyTorch weights file"):
+    with pytest.raises(NetworkError, match="notes.txt: is a text file, not a VGG-19 weights file"):
         d2lstyle.load_vgg19(path)
     assert path.read_text() == "hello\n"
 
