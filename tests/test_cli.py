@@ -199,7 +199,7 @@ def test_ctrl_c_saves_a_valid_image_and_resume_finishes(pictures, tmp_path):
 def test_resume_without_a_checkpoint(pictures, tmp_path, capsys):
     content, style = pictures
     status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--resume"], capsys)
-    assert status == 1 and "no such checkpoint file" in err
+    assert status == 1 and "no such file" in err
 
 
 # --- every option and file a user can pass: refused before the run, with the reason ---------------------
@@ -230,8 +230,17 @@ def test_a_text_file_as_the_network_is_one_clear_line(pictures, tmp_path, capsys
     notes = tmp_path / "vgg.pth"
     notes.write_text("not a network\n")
     status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", notes], capsys)
-    assert status == 1 and "not a readable PyTorch weights file" in err and "Traceback" not in err
+    assert status == 1 and "is a text file, not a VGG-19 weights file" in err and "Traceback" not in err
     assert notes.read_text() == "not a network\n" and not (tmp_path / "o.png").exists()
+
+
+def test_a_picture_as_the_network_is_one_line_that_never_advises_the_unsafe_load(pictures, tmp_path, capsys):
+    content, style = pictures
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", style], capsys)
+    last = err.strip().splitlines()[-1]  # after the lines that say what the run would use
+    assert status == 1 and "is a picture (JPEG), not a VGG-19 weights file" in last
+    assert "weights_only" not in err and "torch.load" not in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
 
 
 def test_the_cli_reads_the_same_settings_as_the_notebooks(pictures, tmp_path, capsys, monkeypatch):
