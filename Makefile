@@ -2,7 +2,7 @@
 # with the package installed editable), so a fresh clone needs nothing else.
 #
 #   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs)
-#   make test       run every test (package, doctests, notebooks) offline;
+#   make test       run every test (package, doctests, notebooks) offline, then list the 15 slowest;
 #                   `.venv/bin/python -m pytest -m "not slow"` runs the unit tests alone (under a minute)
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
@@ -56,7 +56,7 @@ lab: $(STAMP)
 	D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(ALLOW_ROOT) $(DIR)
 
 test: $(STAMP) chromium
-	D2LSTYLE_NETWORK=original D2LSTYLE_QUICK=1 $(BIN)/python -m pytest
+	D2LSTYLE_NETWORK=original D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --durations=15
 
 # Install Debian's chromium for tests/test_explorer_browser.py when it is missing and apt-get can be
 # used (as root, or with sudo that needs no password). Never fails: without it, that test skips.
