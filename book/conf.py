@@ -1,7 +1,7 @@
 """Sphinx configuration of the website of the series (``make book``; tools/make_book.py stages the sources).
 
 The pages are the notebooks with the outputs that tools/run_notebooks.py made (myst-nb reads them and runs
-nothing), a gallery and the student versions. Everything the pages load is in the site: MathJax 2 comes from the
+nothing), a gallery, the student versions and a reference section (docs/, the benchmarks, the image credits). Everything the pages load is in the site: MathJax 2 comes from the
 jupyter-server-mathjax package (copied into _static/mathjax), the theme's files from sphinx-book-theme, and the
 search index is Sphinx's own. No page loads anything from the internet.
 """

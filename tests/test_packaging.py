@@ -1,5 +1,6 @@
-"""The set-up stays true: pyproject.toml and environment.yml agree, CI runs the README's test command, and a
-wheel built from the checkout carries the bundled images and runs outside the repository."""
+"""The set-up stays true: pyproject.toml and environment.yml agree, CI runs the README's test command, the README
+is a short front page whose reference pages (docs/) link correctly and are on the website, and a wheel built from
+the checkout carries the bundled images and runs outside the repository."""
 
 import os
 import re
@@ -66,6 +67,59 @@ def test_ci_runs_the_readmes_test_command():
     assert "set -e" in ci
 
 
+# --- the README and the reference pages ---------------------------------------------------------------------
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+# A measured figure: a time, a speed-up, a quality ratio. They live in benchmarks/results.md (and each notebook's
+# run-time line), so that a new measurement changes one place.
+MEASURED = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?\s?(?:ms|s|seconds|minutes|min|hours?)\b|(?<![\w.-])\d+(?:\.\d+)?x\b"
+                      r"|\b(?:style|content)(?: ratio)? \d\.\d")
+
+
+def test_the_readme_is_a_front_page_that_links_every_reference_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    assert DOCS and all(f"](docs/{path.name})" in readme for path in DOCS)
+    assert "](benchmarks/results.md)" in readme
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md"] + DOCS, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_relative_links_lead_to_files_in_the_repository(path):
+    text = path.read_text(encoding="utf-8")
+    for target in LINK.findall(text) + re.findall(r'<img src="([^"]+)"', text):
+        if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|#", target):
+            assert (path.parent / target.split("#", 1)[0]).exists(), f"{path.name}: {target}"
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md"] + DOCS, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_measured_figures_are_not_copied_but_pointed_to(path):
+    copied = MEASURED.findall(path.read_text(encoding="utf-8"))
+    assert not copied, f"{path.name} states {copied}: point to benchmarks/results.md instead"
+
+
+def test_every_reference_page_is_in_the_websites_reference_section():
+    index = (ROOT / "book" / "index.md").read_text(encoding="utf-8")
+    reference = index.split(":caption: Reference", 1)[1].split("```", 1)[0].split()
+    assert [f"docs/{path.stem}" for path in DOCS if f"docs/{path.stem}" not in reference] == []
+    assert "benchmarks/results" in reference
+
+
+def test_on_the_website_a_link_to_a_file_outside_the_site_becomes_its_text(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_book
+
+    for name in ("docs/cli.md", "docs/recipes.md", "notebooks/10_x.ipynb", "exercises/10_x.ipynb"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    text = ("[Recipes](recipes.md#the-default), [10](../notebooks/10_x.ipynb), [11](../notebooks/11_y.ipynb), "
+            "[`benchmarks/results.md`](../benchmarks/results.md), [x](../exercises/10_x.ipynb), "
+            "[PyPI](https://pypi.org), ![a picture](../gallery/a.jpg)\n```\n[kept](../in/code.md)\n```\n")
+    assert make_book.site_links(text, tmp_path / "docs" / "cli.md", tmp_path) == (
+        "[Recipes](recipes.md#the-default), [10](../notebooks/10_x.ipynb), 11, `benchmarks/results.md`, x, "
+        "[PyPI](https://pypi.org), ![a picture](../gallery/a.jpg)\n```\n[kept](../in/code.md)\n```\n")
+
+
 def test_make_test_sets_up_and_runs_every_test_offline():
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
@@ -93,6 +147,16 @@ def test_a_missing_images_folder_says_how_to_point_at_one(monkeypatch, tmp_path)
     monkeypatch.setattr(images, "IMAGES_DIR", tmp_path / "nowhere")
     with pytest.raises(ImageError, match="set D2LSTYLE_IMAGES"):
         images.bundled_image("tubingen")
+
+
+def test_the_wheel_lists_every_subpackage_of_d2lstyle():
+    """pyproject.toml names the packages one by one (the images are mapped in as d2lstyle.bundled_images, which
+    automatic discovery cannot do), so a new subpackage must be added there or the wheel leaves it out."""
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "d2lstyle").rglob("__init__.py")
+             if "__pycache__" not in path.parts}
+    missing = found - set(listed)
+    assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
 
 
 def bundled_files():

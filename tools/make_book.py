@@ -6,8 +6,11 @@
    at the full settings, or in quick mode with --quick; a notebook that has not changed is not run again.
 2. Stages the sources in build/book-src/{full,quick}: book/ (Sphinx's conf.py, the home page), the executed
    notebooks, each with a line after its title that links its student version, exercises/ (downloads), the
-   gallery (gallery/*.jpg and gallery/CREDITS.md; a page that says how to make it when there is none), and
-   MathJax (from jupyter-server-mathjax) in _static/.
+   gallery (gallery/*.jpg and gallery/CREDITS.md; a page that says how to make it when there is none), the
+   reference pages (docs/*.md, the benchmarks' README.md and results.md, images/CREDITS.md, at the same paths as
+   in the repository, so that their links between each other work on GitHub and in the site alike; a link to a
+   repository file that the site does not hold becomes its text), and MathJax (from jupyter-server-mathjax) in
+   _static/.
 3. Runs Sphinx with myst-nb (``sphinx-build -W``: a warning fails the build) into DIR, by default build/book
    (build/book-quick with --quick). Open DIR/index.html in a browser; it needs no server and no internet.
 
@@ -15,6 +18,7 @@ NAMEs (e.g. 00_overview) build a site of those notebooks only, for a quick look 
 """
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 GALLERY = ROOT / "gallery"
 EXERCISES = ROOT / "exercises"
+# The reference section: repository files staged at their own paths (book/index.md lists the pages).
+REFERENCE = ["docs/*.md", "benchmarks/README.md", "benchmarks/results.md", "benchmarks/*.png", "images/CREDITS.md"]
+LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_slides  # noqa: E402 - tools/make_slides.py: finds the MathJax copy
@@ -96,6 +103,40 @@ def student_versions_page(names):
     return "\n".join(lines + [""])
 
 
+def site_links(text, page, source):
+    """The markdown ``text`` of ``page`` (a file in the staged ``source``) with each relative link to something
+    that is not a page of the site (a folder, a Python file, a notebook left out of a partial build, a student
+    version) turned into its text, which names the repository file; on GitHub the link opens it."""
+    def rewrite(match):
+        image, label, target = match.groups()
+        if image or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:|#", target):
+            return match.group(0)
+        path = (page.parent / target.split("#", 1)[0]).resolve()
+        is_page = (path.suffix in (".md", ".ipynb") and path.is_file() and path.is_relative_to(source.resolve())
+                   and not path.is_relative_to((source / "exercises").resolve()))
+        return match.group(0) if is_page else label
+    lines, fenced = [], False
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        lines.append(line if fenced else LINK.sub(rewrite, line))
+    return "".join(lines)
+
+
+def stage_reference(source):
+    """Copy the reference pages (REFERENCE) into ``source`` at their repository paths, then fix their links."""
+    pages = []
+    for pattern in REFERENCE:
+        for path in sorted(ROOT.glob(pattern)):
+            target = source / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+            if target.suffix == ".md":
+                pages.append(target)
+    for page in pages:
+        page.write_text(site_links(page.read_text(encoding="utf-8"), page, source), encoding="utf-8")
+
+
 def stage(executed_dir, paths, source):
     """Lay out the Sphinx sources for ``paths`` (executed into ``executed_dir``) in ``source``."""
     if source.exists():
@@ -121,6 +162,7 @@ def stage(executed_dir, paths, source):
     (source / "gallery.md").write_text(gallery_page(pictures), encoding="utf-8")
     (source / "student_versions.md").write_text(student_versions_page([path.name for path in paths]),
                                                 encoding="utf-8")
+    stage_reference(source)
 
 
 def sphinx(source, out, doctrees, log=print):
