@@ -25,6 +25,7 @@ import torch
 
 from . import checkpoints, controls as controls_module, images, recipes, settings as settings_module, transfer
 from .errors import D2lStyleError, RecipeError
+from .masks import load_mask
 from .vgg import POOLINGS
 
 EXIT_ERROR = 1
@@ -231,7 +232,7 @@ def choose_controls(args, content_img):
         if len(args.mask) != count:
             raise RecipeError(f"{len(args.mask)} --mask for {count} STYLE image{'s' * (count != 1)}: give "
                                       "one --mask per style, in the same order ('none' for everywhere)")
-        masks = tuple(None if path.lower() == "none" else controls_module.load_mask(path, content_img.size, number)
+        masks = tuple(None if path.lower() == "none" else load_mask(path, content_img.size, number)
                       for number, path in enumerate(args.mask, 1))
     controls = controls_module.Controls(preserve_colors=args.preserve_colors,
                                         style_scale=args.style_scale if args.style_scale is not None else 1.0,

@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from . import controls, images, losses, training, vgg
+from . import colour, images, losses, training, vgg
 
 # --- helpers shared by the checkers ------------------------------------------
 
@@ -1017,11 +1017,11 @@ def check_match_histogram(match_histogram):
         (tuple(photo.shape), "it has the photo's shape: return the painting's pixels, recoloured"),
     ], f"it should have the painting's shape {tuple(painting.shape)}, not {tuple(matched.shape)}")
     check(torch.equal(painting, saved), "it changed the painting in place: compute a new tensor instead")
-    mean_p, cov_p = controls.colour_statistics(photo)
-    mean_a, cov_a = controls.colour_statistics(painting)
-    mean, cov = controls.colour_statistics(matched.detach().double())
-    root_p, root_a = controls.matrix_power_symmetric(cov_p, 0.5), controls.matrix_power_symmetric(cov_a, 0.5)
-    inverse_root_a = controls.matrix_power_symmetric(cov_a, -0.5)
+    mean_p, cov_p = colour.colour_statistics(photo)
+    mean_a, cov_a = colour.colour_statistics(painting)
+    mean, cov = colour.colour_statistics(matched.detach().double())
+    root_p, root_a = colour.matrix_power_symmetric(cov_p, 0.5), colour.matrix_power_symmetric(cov_a, 0.5)
+    inverse_root_a = colour.matrix_power_symmetric(cov_a, -0.5)
     A = root_p @ inverse_root_a
     scales = (cov_p.diag() / cov_a.diag()).sqrt()
     check.same(cov, cov_p, [

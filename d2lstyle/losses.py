@@ -9,7 +9,9 @@ the content image.
   image's, at the same positions;
 - style loss: how far its Gram matrices (correlations between channels,
   summed over positions, so blind to *where* things are) are from the style
-  image's;
+  image's; with a mask, only a region's Gram matrix counts
+  (:func:`guided_gram_matrix`), and several paintings add up
+  (:func:`styles_loss`, notebook 09);
 - total variation loss: how much neighbouring pixels differ, which penalises
   high-frequency noise.
 
@@ -106,7 +108,81 @@ def style_loss(Y_hat, gram_Y, normalization="chw", reduction="mean"):
             f"style_loss: the features have {gram_hat.shape[0]} channels but the target Gram matrix is "
             f"{tuple(gram_Y.shape)}; was the target computed at another layer?"
         )
+    return gram_error(gram_hat, gram_Y, reduction)
+
+
+def gram_error(gram_hat, gram_Y, reduction="mean"):
+    r"""The squared error E between two Gram matrices, the heart of every style loss:
+
+    .. math:: E(\hat G, G) = \frac{1}{C^2} \sum_{k, l} (\hat G_{kl} - G_{kl})^2
+
+    with ``reduction="mean"``, the plain sum with ``"sum"``. G = ``gram_Y``
+    is a fixed target: it is detached.
+
+    >>> gram_error(torch.tensor([[1.0, 2.0], [2.0, 1.0]]), torch.eye(2))  # (0 + 4 + 4 + 0) / 4
+    tensor(2.)
+    """
     return _reduce((gram_hat - gram_Y.detach()).square(), reduction)
+
+
+def guided_gram_matrix(X, T, normalization="chw"):
+    r"""The Gram matrix of the features X (1, C, H, W) in the region given by the guide T (1, 1, H, W):
+
+    .. math:: G_T = \operatorname{gram}(T \circ X) \cdot \frac{H W}{\sum_i T_i^2}
+
+    T multiplies every channel at each position (the guided Gram matrix of
+    Gatys et al. 2017); the factor rescales it from the region's area to the
+    whole image's, so that a guide of ones gives the plain Gram matrix and a
+    region is compared with the painting as if it filled the image.
+    ``normalization`` is that of :func:`gram_matrix`; a mask is brought to a
+    layer's size by :func:`d2lstyle.masks.mask_at_layer`.
+
+    >>> X = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # C=2, H=1, W=2
+    >>> guided_gram_matrix(X, torch.tensor([[[[1.0, 0.0]]]]), "none")  # only the first position, x 2
+    tensor([[ 2.,  6.],
+            [ 6., 18.]])
+    """
+    area = T.square().sum()
+    if float(area) == 0:
+        raise ValueError("guided_gram_matrix: the guide is 0 everywhere, so the region is empty")
+    height, width = X.shape[-2:]
+    return gram_matrix(X * T, normalization) * (height * width / area)
+
+
+def styles_loss(Y_hat, layer, targets, normalization="chw", reduction="mean"):
+    r"""The style loss of several paintings, maybe each in its own region, at one layer:
+
+    .. math:: \sum_s w_s \, \frac{\sum_i (T^l_{s,i})^2}{M_l} \, E(G^l_{T_s}(x), G^l(a_s))
+
+    with each painting's blend weight w_s, its guide T^l_s at this layer, the
+    guided Gram matrix of :func:`guided_gram_matrix` and E the squared error
+    of :func:`style_loss` (:func:`gram_error`: its mean, or its sum with
+    ``reduction="sum"``). The area factor makes each pixel's pull as strong
+    as in a run with one painting everywhere, however small its region. A
+    painting without a guide counts everywhere (factor 1); one whose region
+    is empty at this layer adds nothing. ``targets`` are one
+    :class:`d2lstyle.objective.StyleTarget` per painting (its ``weight``,
+    ``grams`` and ``guides``, by layer name).
+
+    >>> from d2lstyle.objective import StyleTarget
+    >>> Y_hat = torch.ones(1, 2, 1, 2)  # its Gram matrix is 2 everywhere ("none")
+    >>> zero = StyleTarget(weight=0.5, grams={"relu1_1": torch.zeros(2, 2)}, guides={})
+    >>> styles_loss(Y_hat, "relu1_1", [zero], "none")  # 0.5 * style_loss(Y_hat, 0) = 0.5 * 4
+    tensor(2.)
+    """
+    total = Y_hat.new_zeros(())
+    height, width = Y_hat.shape[-2:]
+    for target in targets:
+        guide = target.guides.get(layer)
+        if guide is None:
+            gram, area = gram_matrix(Y_hat, normalization), 1.0
+        else:
+            area = guide.square().sum() / (height * width)
+            if float(area) == 0:
+                continue
+            gram = guided_gram_matrix(Y_hat, guide, normalization)
+        total = total + target.weight * area * gram_error(gram, target.grams[layer], reduction)
+    return total
 
 
 def style_divisor(kind, shape):

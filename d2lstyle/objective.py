@@ -11,8 +11,9 @@ the loss weights alpha, beta, gamma (``content_weight``, ``style_weight``,
 
 The targets (p's features and a's Gram matrices) never change, so
 :func:`compute_targets` computes them once, before the first step. With
-several paintings, or a painting confined to a region by a mask, the style
-term is :func:`d2lstyle.controls.styles_loss` instead, a weighted sum over the
+several paintings, or a painting confined to a region by a mask (notebook
+09), each painting gets a :class:`StyleTarget` and the style term is
+:func:`d2lstyle.losses.styles_loss` instead, a weighted sum over the
 paintings.
 
 >>> import torch
@@ -30,7 +31,8 @@ from dataclasses import dataclass
 
 import torch
 
-from . import controls, losses
+from . import losses
+from .masks import mask_at_layer
 
 LOSS_TERMS = ("content", "style", "tv", "total")
 
@@ -41,8 +43,17 @@ class Targets:
 
     content: dict  # layer name -> the content image's features there
     grams: dict  # layer name -> the style image's Gram matrix there
-    # Several paintings or masks (d2lstyle.controls): one StyleTarget per painting, used instead of grams.
+    # Several paintings or masks: one StyleTarget per painting, used instead of grams.
     styles: list = None
+
+
+@dataclass
+class StyleTarget:
+    """One painting's part of the style loss (:func:`d2lstyle.losses.styles_loss`)."""
+
+    weight: float  # its blend weight w_s
+    grams: dict  # layer name -> the painting's Gram matrix there
+    guides: dict  # layer name -> its mask at that layer's size (1, 1, H_l, W_l); empty: the whole image
 
 
 def compute_targets(extractor, content_x, style_x, recipe, blend=None, masks=None):
@@ -55,7 +66,7 @@ def compute_targets(extractor, content_x, style_x, recipe, blend=None, masks=Non
     ``style_x`` may also be a list of paintings, each with a weight in
     ``blend`` and a mask in ``masks`` ((1, 1, H, W) at the content's size, or
     None for everywhere); their targets then go to ``styles``
-    (:func:`d2lstyle.controls.style_targets`).
+    (:func:`style_targets`).
     """
     with torch.no_grad():
         content = {}
@@ -64,12 +75,32 @@ def compute_targets(extractor, content_x, style_x, recipe, blend=None, masks=Non
             content = {name: features[name] for name in recipe.content_layers}
         grams, styles = {}, None
         if recipe.style_layers and isinstance(style_x, (list, tuple)):
-            styles = controls.style_targets(extractor, style_x, blend, masks, recipe)
+            styles = style_targets(extractor, style_x, blend, masks, recipe)
         elif recipe.style_layers:
             features = extractor(style_x)
             grams = {name: losses.gram_matrix(features[name], recipe.gram_normalization)
                      for name in recipe.style_layers}
     return Targets(content, grams, styles)
+
+
+def style_targets(extractor, styles_x, blend, masks, recipe):
+    """One :class:`StyleTarget` for each painting whose blend weight is above 0, computed without gradients.
+
+    ``styles_x`` are the standardised paintings, ``blend`` their weights, ``masks`` for each a mask
+    (1, 1, H, W) at the synthesised image's size or None (everywhere); a painting's guides are its mask
+    at each style layer's size (:func:`d2lstyle.masks.mask_at_layer`).
+    """
+    targets = []
+    with torch.no_grad():
+        for style_x, weight, mask in zip(styles_x, blend, masks):
+            if weight == 0:  # a painting with weight 0 is left out: it cannot contribute anything
+                continue
+            features = extractor(style_x)
+            grams = {name: losses.gram_matrix(features[name], recipe.gram_normalization)
+                     for name in recipe.style_layers}
+            guides = {} if mask is None else {name: mask_at_layer(mask, name) for name in recipe.style_layers}
+            targets.append(StyleTarget(weight, grams, guides))
+    return targets
 
 
 def loss_terms(image, features, targets, recipe):
@@ -92,8 +123,8 @@ def loss_terms(image, features, targets, recipe):
                 layer_loss = losses.style_loss(features[name], targets.grams[name],
                                                recipe.gram_normalization, recipe.style_reduction)
             else:
-                layer_loss = controls.styles_loss(features[name], name, targets.styles,
-                                                  recipe.gram_normalization, recipe.style_reduction)
+                layer_loss = losses.styles_loss(features[name], name, targets.styles,
+                                                recipe.gram_normalization, recipe.style_reduction)
             style = style + weight * layer_loss / losses.style_divisor(recipe.style_divisor, features[name].shape)
     if recipe.tv_weight:
         tv = losses.tv_loss(image, recipe.tv_reduction)
@@ -102,3 +133,4 @@ def loss_terms(image, features, targets, recipe):
              "tv": recipe.tv_weight * tv}
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
+

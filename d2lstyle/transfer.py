@@ -19,9 +19,10 @@ one being optimised; the memory check is made for the largest.
 The controls of :mod:`d2lstyle.controls` (the photo's colours, the stroke
 scale, several paintings, masks) come in one :class:`~d2lstyle.controls.Controls`.
 
-Around the loop, a :class:`RunLog` keeps the books: the history, the best
+Around the loop, a :class:`TransferLog` keeps the books: the history, the best
 image, the callbacks (live plots, progress bars, checkpoints) and the safe
-stops. Ctrl-C, a callback asking to stop, or a loss that becomes NaN all end
+stops (all but the best image are :class:`d2lstyle.runlog.RunLog`'s, which the
+painter's training keeps too). Ctrl-C, a callback asking to stop, or a loss that becomes NaN all end
 the run with the best image found so far.
 
 >>> from PIL import Image
@@ -37,7 +38,6 @@ the run with the best image found so far.
 import math
 import os
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 
@@ -45,13 +45,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import colour, diagnosis, images
 from . import controls as controls_module
-from . import diagnosis, images
 from .checkpoints import validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
 from .errors import ImageError, RecipeError
-from .objective import LOSS_TERMS, compute_targets, loss_terms
+from .masks import load_mask, mask_tensor
+from .objective import compute_targets, loss_terms
 from .recipes import BALANCED_FOR, Recipe, get_recipe
+from . import runlog
+from .runlog import RunLog, StopRun, device_of
 from .training import (SynthesizedImage, as_normalized, decayed_learning_rate, initial_image, make_closure,
                        make_optimizer, training_step)
 from .vgg import VGG19, FeatureExtractor
@@ -103,14 +106,13 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             raise RecipeError("keeping the photo's colours or masking a style needs a content image")
     network_description = vgg.description  # (what a checkpoint records)
     if controls.preserve_colors == "luminance":
-        vgg = controls_module.luminance_only(vgg)  # the network sees the luminance alone
-    style_imgs = [img if img is None else controls_module.recoloured_painting(img, content_img,
-                                                                              controls.preserve_colors)
+        vgg = colour.luminance_only(vgg)  # the network sees the luminance alone
+    style_imgs = [img if img is None else colour.recoloured_painting(img, content_img, controls.preserve_colors)
                   for img in style_imgs]
-    masks = [None if mask is None else controls_module.load_mask(mask, content_img.size, number)
+    masks = [None if mask is None else load_mask(mask, content_img.size, number)
              for number, mask in enumerate(controls.masks or [None] * len(style_imgs), 1)]
     if device is None:
-        device = _device_of(vgg)
+        device = device_of(vgg)
     elif not isinstance(device, torch.device):
         device = pick_device(device)
     if device.type == "cuda":
@@ -132,7 +134,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if resume is not None:
         history, image, _ = validate_resumable(resume, recipe, network_description)
         image = images.denormalize(image) if recipe.space == "pixels" else image
-    log = RunLog(recipe, callbacks, progress, history)
+    log = TransferLog(recipe, callbacks, progress, history)
     generator = torch.Generator().manual_seed(seed)
     status, message = "finished", ""
     schedule = scale_schedule(recipe)
@@ -147,7 +149,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
             if plain:
                 targets = compute_targets(extractor, content_x, styles_x[0], recipe)
             else:
-                guides = [None if mask is None else controls_module.mask_tensor(mask, shape).to(device)
+                guides = [None if mask is None else mask_tensor(mask, shape).to(device)
                           for mask in masks]
                 targets = compute_targets(extractor, content_x, styles_x, recipe, blend, guides)
             if image is None:
@@ -163,14 +165,14 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
         if log.best_image is None:  # nothing to keep yet: let Ctrl-C end the program as usual
             raise
         status, image = "interrupted", log.best_image
-        message = f"interrupted by Ctrl-C after {log.done} of {recipe.steps} steps; kept the best image so far"
+        message = log.stopped_by("interrupted by Ctrl-C") + "; kept the best image so far"
     finally:
         log.close()
     if recipe.clamp:
         image = image.clamp(0, 1)
     image = as_normalized(image, recipe.space).detach().to("cpu", torch.float32)
     if controls.preserve_colors == "luminance":  # the result's luminance, the photo's colours
-        image = controls_module.with_chrominance_of(image, images.preprocess(content_img, tuple(image.shape[-2:])))
+        image = colour.with_chrominance_of(image, images.preprocess(content_img, tuple(image.shape[-2:])))
     result = TransferResult(image=image, history=log.history, status=status, message=message, recipe=recipe)
     if progress:  # a run watched with a progress bar ends with what its history says
         for line in result.advice():
@@ -286,71 +288,42 @@ class TransferResult:
 
 
 def new_history():
-    """An empty history: one list per column."""
-    return {key: [] for key in ("step", "seconds", "scale", "lr") + LOSS_TERMS}
-
-
-class StopRun(Exception):
-    """Raised inside the loop to end it: a callback asked, or the loss diverged."""
-
-    def __init__(self, status, message=""):
-        super().__init__(message)
-        self.status, self.message = status, message
+    """An empty history of :func:`stylise`: one list per column (:func:`d2lstyle.runlog.new_history`)."""
+    return runlog.new_history(("scale", "lr"))
 
 
 class BudgetSpent(Exception):
     """Raised when L-BFGS asks for a loss evaluation beyond the step budget."""
 
 
-class RunLog:
-    """The bookkeeping of one run: every loss evaluation in ``history``, the
-    best image so far, the callbacks, the progress bar, and the stops.
+class TransferLog(RunLog):
+    """The books of one run of :func:`stylise`: those of :class:`d2lstyle.runlog.RunLog`
+    (every loss evaluation in ``history``, the callbacks, the progress bar, the
+    stops), and the best image so far.
 
     ``record`` is called once per loss evaluation, before the backward pass.
     """
 
     def __init__(self, recipe, callbacks=(), progress=True, history=None):
+        super().__init__(recipe.steps, history if history is not None else new_history(), callbacks, progress,
+                         title="style transfer")
         self.recipe = recipe
-        self.callbacks = list(callbacks)
-        self.history = history if history is not None else new_history()
-        self.done = self.history["step"][-1] if self.history["step"] else 0
-        self.started = time.perf_counter() - (self.history["seconds"][-1] if self.history["seconds"] else 0.0)
         self.best_loss, self.best_image = math.inf, None
-        self.bar = _progress_bar(recipe.steps, self.done) if progress else None
 
     def start_scale(self, image):
         """A new scale begins: the best image so far is its starting image."""
         self.best_loss, self.best_image = math.inf, image.detach().clone()
-
-    def describe(self, text):
-        """Show ``text`` (the scale being optimised) in front of the progress bar."""
-        if self.bar is not None:
-            self.bar.set_description(f"style transfer, {text}")
 
     def record(self, terms, image, scale, lr):
         """Note one evaluation of ``terms`` at ``image`` (in the recipe's space)."""
         values = {name: float(value.detach()) for name, value in terms.items()}
         if not math.isfinite(values["total"]):
             raise StopRun("diverged", divergence_message(values, image, self.recipe, self.done + 1))
-        self.done += 1
         if values["total"] < self.best_loss:
             self.best_loss, self.best_image = values["total"], image.detach().clone()
-        seconds = time.perf_counter() - self.started
-        for key, value in (("step", self.done), ("seconds", seconds), ("scale", scale), ("lr", lr)):
-            self.history[key].append(value)
-        for name in LOSS_TERMS:
-            self.history[name].append(values[name])
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
-        info = StepInfo(self.done, self.recipe.steps, values, as_normalized(image.detach(), self.recipe.space),
-                        seconds, scale, self.history)
-        if any([callback(info) for callback in self.callbacks]):  # a list: every callback sees every step
-            raise StopRun("stopped", f"stopped after {self.done} of {self.recipe.steps} steps")
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
+        seconds = self.record_step(values, scale=scale, lr=lr)
+        self.ask_callbacks(StepInfo(self.done, self.recipe.steps, values,
+                                    as_normalized(image.detach(), self.recipe.space), seconds, scale, self.history))
 
 
 def divergence_message(values, image, recipe, step):
@@ -367,12 +340,6 @@ def divergence_message(values, image, recipe, step):
         return rolled_back + (f"The {name} term overflowed with its weight {weight:g}: use a smaller "
                               f"{name} weight (--{name}-weight)")
     return rolled_back + f"Try a smaller learning rate than {recipe.lr:g}, or smaller loss weights"
-
-
-def _progress_bar(total, initial):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc="style transfer", unit="step")
 
 
 # --- sizes and inputs -----------------------------------------------------------------
@@ -445,8 +412,3 @@ def _tensor_at(img, full_shape, scale, min_side, device):
     if img is None:
         return None
     return images.preprocess(img, shape_at_scale(full_shape, scale, min_side)).to(device)
-
-
-def _device_of(vgg):
-    parameter = next(vgg.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")

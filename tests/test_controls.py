@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 import d2lstyle
-from d2lstyle import controls, devices, images, objective, transfer
+from d2lstyle import colour, devices, images, losses, masks, objective, transfer
 from d2lstyle.controls import Controls
 from d2lstyle.errors import ImageError, RecipeError
 
@@ -64,25 +64,25 @@ def random_pixels(*shape, seed=0, dtype=torch.float64):
 
 def test_yiq_has_the_ntsc_luminance_and_grey_has_no_chrominance():
     pixels = random_pixels(1, 3, 5, 7)
-    yiq = controls.rgb_to_yiq(pixels)
+    yiq = colour.rgb_to_yiq(pixels)
     r, g, b = pixels[0]
     assert torch.allclose(yiq[0, 0], 0.299 * r + 0.587 * g + 0.114 * b)
-    assert torch.allclose(controls.yiq_to_rgb(yiq), pixels)
-    grey = controls.grey(yiq[:, :1])
-    assert torch.allclose(controls.rgb_to_yiq(grey)[:, 1:], torch.zeros(1, 2, 5, 7, dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(colour.yiq_to_rgb(yiq), pixels)
+    grey = colour.grey(yiq[:, :1])
+    assert torch.allclose(colour.rgb_to_yiq(grey)[:, 1:], torch.zeros(1, 2, 5, 7, dtype=torch.float64), atol=1e-12)
 
 
 def test_luminance_only_transfer_keeps_the_photos_chrominance(photo, painting, random_vgg):
     result = run(photo, painting, tiny(), random_vgg, controls=Controls(preserve_colors="luminance"))
     assert result.status == "finished"
-    yiq_x = controls.rgb_to_yiq(images.denormalize(result.image.double()))
-    yiq_p = controls.rgb_to_yiq(images.denormalize(images.preprocess(photo, (32, 48)).double()))
+    yiq_x = colour.rgb_to_yiq(images.denormalize(result.image.double()))
+    yiq_p = colour.rgb_to_yiq(images.denormalize(images.preprocess(photo, (32, 48)).double()))
     assert (yiq_x[:, 1:] - yiq_p[:, 1:]).abs().max() < 1e-5  # unchanged, up to float rounding
     assert (yiq_x[:, :1] - yiq_p[:, :1]).abs().max() > 1e-3  # while the luminance was painted
 
 
 def test_the_luminance_only_network_sees_luminance_alone(random_vgg):
-    vgg = controls.luminance_only(random_vgg)
+    vgg = colour.luminance_only(random_vgg)
     x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
     features = vgg(x)
     features.square().sum().backward()
@@ -93,19 +93,19 @@ def test_the_luminance_only_network_sees_luminance_alone(random_vgg):
     assert torch.allclose(scaled[0], scaled[2], rtol=1e-3, atol=1e-6)
     # Another chrominance with the same luminance gives the same features.
     pixels = images.denormalize(x.detach()).double()
-    yiq = controls.rgb_to_yiq(pixels)
+    yiq = colour.rgb_to_yiq(pixels)
     yiq[:, 1:] = yiq[:, 1:] * -0.5 + 0.05
-    recoloured = images.normalize(controls.yiq_to_rgb(yiq)).float()
+    recoloured = images.normalize(colour.yiq_to_rgb(yiq)).float()
     assert torch.allclose(vgg(recoloured), features.detach(), rtol=1e-3, atol=1e-4)
     assert random_vgg[0] is vgg[0]  # the layers are shared, not copied
 
 
 def test_matched_luminance_has_the_photos_mean_and_spread():
     photo, painting = random_pixels(1, 3, 8, 9, seed=1), random_pixels(1, 3, 6, 5, seed=2) * 0.3 + 0.6
-    matched = controls.match_luminance(painting, photo)
-    Y_m, Y_p = controls.luminance(matched), controls.luminance(photo)
+    matched = colour.match_luminance(painting, photo)
+    Y_m, Y_p = colour.luminance(matched), colour.luminance(photo)
     assert torch.isclose(Y_m.mean(), Y_p.mean()) and torch.isclose(Y_m.std(), Y_p.std())
-    assert torch.allclose(controls.rgb_to_yiq(matched)[:, 1:], torch.zeros(1, 2, 6, 5, dtype=torch.float64), atol=1e-12)  # grey
+    assert torch.allclose(colour.rgb_to_yiq(matched)[:, 1:], torch.zeros(1, 2, 6, 5, dtype=torch.float64), atol=1e-12)  # grey
 
 
 # --- colour: histogram matching -------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_histogram_matching_gives_the_photos_channel_means_and_covariance():
     photo = random_pixels(1, 3, 9, 11, seed=3) ** 2  # a skewed, correlated-free photo
     mixing = torch.tensor([[1.0, 0.2, 0.0], [0.5, 0.5, 0.0], [0.1, 0.3, 0.6]], dtype=torch.float64)
     painting = torch.einsum("ck,nkhw->nchw", mixing, random_pixels(1, 3, 7, 6, seed=4))  # correlated channels
-    matched = controls.match_histogram(painting, photo)
+    matched = colour.match_histogram(painting, photo)
     got = matched[0].reshape(3, -1).numpy()
     want = photo[0].reshape(3, -1).numpy()
     np.testing.assert_allclose(got.mean(axis=1), want.mean(axis=1), atol=1e-10)
@@ -125,16 +125,16 @@ def test_histogram_matching_gives_the_photos_channel_means_and_covariance():
 def test_matrix_square_roots():
     A = random_pixels(3, 3, seed=5)
     S = A @ A.T + 0.1 * torch.eye(3, dtype=torch.float64)
-    root, inverse_root = controls.matrix_power_symmetric(S, 0.5), controls.matrix_power_symmetric(S, -0.5)
+    root, inverse_root = colour.matrix_power_symmetric(S, 0.5), colour.matrix_power_symmetric(S, -0.5)
     assert torch.allclose(root @ root, S) and torch.allclose(root, root.T)
     assert torch.allclose(inverse_root @ S @ inverse_root, torch.eye(3, dtype=torch.float64))
 
 
 def test_a_histogram_matched_painting_as_an_image(photo, painting):
-    matched = controls.recoloured_painting(painting, photo, "histogram")
+    matched = colour.recoloured_painting(painting, photo, "histogram")
     assert matched.size == painting.size
-    mean_m, cov_m = controls.colour_statistics(controls._pixels(matched))
-    mean_p, cov_p = controls.colour_statistics(controls._pixels(photo))
+    mean_m, cov_m = colour.colour_statistics(colour._pixels(matched))
+    mean_p, cov_p = colour.colour_statistics(colour._pixels(photo))
     # 8-bit rounding and the few values clipped to [0, 1] move the statistics only a little.
     assert (mean_m - mean_p).abs().max() < 0.01
     assert (cov_m - cov_p).abs().max() < 0.1 * cov_p.abs().max()
@@ -142,8 +142,8 @@ def test_a_histogram_matched_painting_as_an_image(photo, painting):
 
 def test_histogram_matching_in_a_run(photo, painting, random_vgg, monkeypatch):
     seen = []
-    original = controls.recoloured_painting
-    monkeypatch.setattr(controls, "recoloured_painting", lambda *args: seen.append(args[2]) or original(*args))
+    original = colour.recoloured_painting
+    monkeypatch.setattr(colour, "recoloured_painting", lambda *args: seen.append(args[2]) or original(*args))
     result = run(photo, painting, tiny(), random_vgg, controls=Controls(preserve_colors="histogram"))
     assert result.status == "finished" and seen == ["histogram"]
 
@@ -156,7 +156,7 @@ def test_masks_at_each_layer_have_the_feature_maps_shape(random_vgg):
     features = d2lstyle.FeatureExtractor(random_vgg, layers)(torch.randn(1, 3, 37, 53))
     mask = torch.ones(1, 1, 37, 53)
     for name in layers:
-        assert controls.mask_at_layer(mask, name).shape[-2:] == features[name].shape[-2:], name
+        assert masks.mask_at_layer(mask, name).shape[-2:] == features[name].shape[-2:], name
 
 
 def test_a_guided_gram_matrix_is_the_gram_matrix_of_its_region():
@@ -164,13 +164,13 @@ def test_a_guided_gram_matrix_is_the_gram_matrix_of_its_region():
     left = torch.zeros(1, 1, 6, 8)
     left[..., :3] = 1.0
     for normalization in ("chw", "hw", "none"):
-        assert torch.allclose(controls.guided_gram_matrix(X, torch.ones(1, 1, 6, 8), normalization),
+        assert torch.allclose(losses.guided_gram_matrix(X, torch.ones(1, 1, 6, 8), normalization),
                               d2lstyle.gram_matrix(X, normalization))
     # The left three columns, compared as if they filled the image.
-    assert torch.allclose(controls.guided_gram_matrix(X, left), d2lstyle.gram_matrix(X[..., :3]))
-    assert torch.allclose(controls.guided_gram_matrix(X, left, "none"), d2lstyle.gram_matrix(X[..., :3], "none") * 8 / 3)
+    assert torch.allclose(losses.guided_gram_matrix(X, left), d2lstyle.gram_matrix(X[..., :3]))
+    assert torch.allclose(losses.guided_gram_matrix(X, left, "none"), d2lstyle.gram_matrix(X[..., :3], "none") * 8 / 3)
     with pytest.raises(ValueError, match="empty"):
-        controls.guided_gram_matrix(X, torch.zeros(1, 1, 6, 8))
+        losses.guided_gram_matrix(X, torch.zeros(1, 1, 6, 8))
 
 
 def style_gradient(random_vgg, style_x, blend, masks, recipe, x):
@@ -200,9 +200,9 @@ def test_at_each_layer_the_gradient_stops_at_the_masks_edge():
     Y = torch.randn(1, 8, 6, 10, generator=torch.Generator().manual_seed(9), requires_grad=True)
     guide = torch.zeros(1, 1, 6, 10)
     guide[..., 2:5, 3:7] = 1.0
-    target = controls.StyleTarget(1.0, {"relu2_1": d2lstyle.gram_matrix(torch.randn(1, 8, 5, 5))},
-                                  {"relu2_1": guide})
-    controls.styles_loss(Y, "relu2_1", [target]).backward()
+    target = objective.StyleTarget(1.0, {"relu2_1": d2lstyle.gram_matrix(torch.randn(1, 8, 5, 5))},
+                                   {"relu2_1": guide})
+    losses.styles_loss(Y, "relu2_1", [target]).backward()
     assert torch.count_nonzero(Y.grad * (1 - guide)) == 0 and torch.count_nonzero(Y.grad * guide) > 0
 
 
@@ -215,29 +215,29 @@ def test_a_region_pulls_each_pixel_as_hard_as_a_whole_image():
     half[..., :6] = 1.0
     target_gram = d2lstyle.gram_matrix(torch.randn(1, 4, 5, 5, generator=torch.Generator().manual_seed(11)))
     whole = Y.clone().requires_grad_(True)
-    controls.styles_loss(whole, "relu1_1", [controls.StyleTarget(1.0, {"relu1_1": target_gram}, {})]).backward()
-    controls.styles_loss(tiled, "relu1_1", [controls.StyleTarget(1.0, {"relu1_1": target_gram},
-                                                                  {"relu1_1": half})]).backward()
+    losses.styles_loss(whole, "relu1_1", [objective.StyleTarget(1.0, {"relu1_1": target_gram}, {})]).backward()
+    losses.styles_loss(tiled, "relu1_1", [objective.StyleTarget(1.0, {"relu1_1": target_gram},
+                                                                 {"relu1_1": half})]).backward()
     assert torch.allclose(tiled.grad[..., :6], whole.grad * 6 / 12)  # the mean over twice the positions
 
 
 def test_a_mask_of_another_size_is_resized_and_a_bad_one_is_refused(photo, tmp_path):
     small = Image.new("L", (20, 15), 255)
-    assert controls.load_mask(small, photo.size).size == photo.size
+    assert masks.load_mask(small, photo.size).size == photo.size
     with pytest.raises(ImageError, match="black everywhere"):
-        controls.load_mask(Image.new("L", (20, 15), 0), photo.size, 2)
+        masks.load_mask(Image.new("L", (20, 15), 0), photo.size, 2)
     not_an_image = tmp_path / "mask.png"
     not_an_image.write_text("no picture")
     with pytest.raises(ImageError, match=r"not an image file.*\(the mask of style 1\)"):
-        controls.load_mask(not_an_image, photo.size)
+        masks.load_mask(not_an_image, photo.size)
 
 
 def test_a_masked_run_uses_the_mask_at_every_scale(photo, painting, other_painting, random_vgg, monkeypatch):
     sky = Image.new("L", (64, 48), 0)
     sky.paste(255, (0, 0, 64, 20))
     seen = []
-    original = controls.style_targets
-    monkeypatch.setattr(controls, "style_targets", lambda *args: seen.append(args[3]) or original(*args))
+    original = objective.style_targets
+    monkeypatch.setattr(objective, "style_targets", lambda *args: seen.append(args[3]) or original(*args))
     result = run(photo, [painting, other_painting], tiny(steps=4, scales=(0.5, 1.0)), random_vgg,
                  controls=Controls(masks=(sky, None)))
     assert result.status == "finished" and len(seen) == 2

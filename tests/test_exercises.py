@@ -15,7 +15,7 @@ from PIL import Image
 from torch import nn
 
 import d2lstyle
-import d2lstyle.controls
+import d2lstyle.colour
 from d2lstyle import exercises, images, transfer, vgg
 
 MEAN = torch.tensor(images.IMAGENET_MEAN).view(1, 3, 1, 1)
@@ -69,8 +69,8 @@ REFERENCES = {
     "check_decayed_learning_rate": decayed_learning_rate,
     "check_training_step": training_step,
     "check_make_closure": make_closure,
-    "check_match_histogram": d2lstyle.controls.match_histogram,
-    "check_guided_gram_matrix": d2lstyle.controls.guided_gram_matrix,
+    "check_match_histogram": d2lstyle.colour.match_histogram,
+    "check_guided_gram_matrix": d2lstyle.losses.guided_gram_matrix,
 }
 
 
@@ -128,8 +128,8 @@ def training_step_zeroing_module(synthesized, optimizer, loss_fn):
 
 def match_histogram_cholesky(painting, photo):
     """The paper's other square root: A = L_p L_a^-1 with the Cholesky factors, Sigma = L L^T."""
-    mean_a, cov_a = d2lstyle.controls.colour_statistics(painting)
-    mean_p, cov_p = d2lstyle.controls.colour_statistics(photo)
+    mean_a, cov_a = d2lstyle.colour.colour_statistics(painting)
+    mean_p, cov_p = d2lstyle.colour.colour_statistics(photo)
     A = torch.linalg.cholesky(cov_p) @ torch.linalg.inv(torch.linalg.cholesky(cov_a))
     colours = A @ painting.reshape(3, -1) + (mean_p - A @ mean_a)[:, None]
     return colours.reshape(painting.shape)
@@ -522,11 +522,11 @@ CLOSURE_MUTANTS = [
 def histogram_mutant(root_p=0.5, root_a=-0.5, order="pa", shift="b", per_channel=False, transposed=False,
                      in_place=False, clip=False):
     """A match_histogram with one typical mistake switched on."""
-    power = d2lstyle.controls.matrix_power_symmetric
+    power = d2lstyle.colour.matrix_power_symmetric
 
     def match(painting, photo):
-        mean_a, cov_a = d2lstyle.controls.colour_statistics(painting)
-        mean_p, cov_p = d2lstyle.controls.colour_statistics(photo)
+        mean_a, cov_a = d2lstyle.colour.colour_statistics(painting)
+        mean_p, cov_p = d2lstyle.colour.colour_statistics(photo)
         if per_channel:
             A = torch.diag((cov_p.diag() / cov_a.diag()).sqrt())
         elif order == "pa":
