@@ -37,7 +37,9 @@ def test_pytorch_tutorial_numbers():
     assert list(r.content_layers) == ["conv2_2"]  # its "conv_4" counts convolutions
     assert list(r.style_layers) == ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1"]
     assert (r.content_weight, r.style_weight, r.tv_weight) == (1.0, 1e6, 0.0)
-    assert (r.optimizer, r.lr, r.steps, r.line_search) == ("lbfgs", 1.0, 300, None)
+    assert (r.optimizer, r.lr, r.steps) == ("lbfgs", 1.0, 300)
+    # the tutorial has no line search; the preset adds one, and its notes say so and why
+    assert r.line_search == "strong_wolfe" and any("no line search" in note for note in r.notes)
     assert (r.space, r.clamp, r.init) == ("pixels", True, "content")
 
 
@@ -107,6 +109,9 @@ def test_replace_and_layers():
     ({"image_size": (10,)}, "image_size must be"),
     ({"scales": (1.0, 0.5)}, "scales must be a tuple increasing"),
     ({"scales": (0.5, float("nan"))}, "scales must be a tuple increasing"),
+    ({"scales": (0.25, 0.5)}, r"ending at 1 \(the full image size, which the result has\)"),
+    ({"scales": (0.5, 0.5, 1.0)}, "scales must be a tuple increasing"),
+    ({"scales": (0.25, 0.5, 1.0), "steps": 2}, r"3 scales \(0.25, 0.5, 1\) need at least 3 steps, one for each, not 2"),
     ({"content_layers": {}, "style_layers": {}}, "at least one content or style layer"),
     ({"gram_normalization": "c"}, "gram_normalization must be one of"),
 ])
