@@ -8,6 +8,13 @@
 stylises image files, the photos in a folder, or the frames of an animated
 GIF (into an animated GIF) with a saved model.
 
+Every file argument is checked before any work, and a file of the wrong kind
+is named for what it is: ``paint photo.png model.pt`` says that photo.png is a
+picture, not a model file, and that the model comes first. ``paint`` reads
+every input before it paints any: if some cannot be painted (no picture, or
+too thin for the painter at ``--size``), it names each of them and writes
+nothing, so a batch is never left half done.
+
 The conventions are those of the ``d2lstyle`` command (:mod:`d2lstyle.cli`):
 a bad option is a usage error (exit status 2); a file that cannot be used ends
 in one line saying why (status 1), never a traceback; files are written
@@ -28,9 +35,14 @@ from PIL import Image, ImageSequence
 from . import images, painter, settings as settings_module
 from .cli import EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int, seed_number
 from .errors import D2lStyleError, ImageError
+from .files import checkpoint_path, describe_file, validate_model_path, validate_output_path, write_atomically
 
 # Formats Pillow can write with several frames.
 ANIMATED_SUFFIXES = (".gif", ".png", ".webp")
+
+# What each verb takes first, for the message about a file given in the wrong place.
+TRAIN_ORDER = "the painting comes first: d2lstyle-painter train PAINTING -o MODEL.pt"
+PAINT_ORDER = "the model comes first: d2lstyle-painter paint MODEL PHOTO... -o OUT"
 
 
 def build_parser():
@@ -51,7 +63,9 @@ def build_parser():
     )
     defaults = painter.PainterSettings()
     train.add_argument("style", help="the painting whose style to learn")
-    train.add_argument("-o", "--output", required=True, help="the model file to write (e.g. starry.pt)")
+    train.add_argument("-o", "--output", required=True,
+                       help="the model file to write (e.g. starry.pt); a file already there is replaced only if it "
+                            "is a painter model file")
     train.add_argument("--steps", type=positive_int, default=None,
                        help=f"training steps (default: {defaults.steps})")
     train.add_argument("--size", type=positive_int, default=None, metavar="PX",
@@ -82,7 +96,9 @@ def build_parser():
         description="Stylise INPUT (image files, folders of them, or animated GIFs) with the painter in MODEL. "
                     "One input and an OUT with an image extension: OUT is the file written. Otherwise OUT is a "
                     "folder, and each result is written there under its input's name (.png; .gif for an "
-                    "animated GIF).",
+                    "animated GIF). Every input is read and checked before any is painted: if some cannot be "
+                    "painted (not a picture, or too thin for the painter at --size), each is named and nothing "
+                    "is written.",
     )
     paint.add_argument("model", help="a model file written by d2lstyle-painter train")
     paint.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or animated GIFs")
@@ -113,12 +129,6 @@ def say(message):
     print(f"d2lstyle-painter: {message}", file=sys.stderr)
 
 
-def checkpoint_path(model):
-    """The checkpoint that belongs to a model file: ``starry.pt`` -> ``starry.pt.ckpt``."""
-    model = Path(model)
-    return model.with_name(model.name + ".ckpt")
-
-
 # --- train --------------------------------------------------------------------------------
 
 
@@ -139,35 +149,37 @@ def choose_settings(args, session):
     return settings.replace(steps=steps, crop=crop, style_size=style_size), [note for note in notes if note]
 
 
-def validate_model_path(path, protect=()):
-    """Raise unless a model file can be written at ``path`` (checked before training starts)."""
-    path = Path(path)
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder; give a file name such as {path / 'painter.pt'}")
-    for protected in protect:
-        if path.resolve() == Path(protected).resolve():
-            raise ImageError(f"{path}: refusing to overwrite an input; choose another model file name")
-    if path.suffix.lower() in Image.registered_extensions():
-        raise ImageError(f"{path}: a model file should not have an image extension; use .pt")
-    folder = path.absolute().parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ImageError(f"{path}: cannot be written, because {folder} is a file, not a folder")
+def validate_model_output(path, protect=()):
+    """:func:`d2lstyle.files.validate_model_path`, and a file already at ``path`` must be a painter model file
+    (training again replaces it): any other file is named and never overwritten."""
+    path = validate_model_path(path, protect)
+    if path.is_file():
+        kind = painter.describe_painter_file(path)
+        if kind != f"a {painter.MODEL_FILE}":
+            raise ImageError(f"{path}: is {kind}, not a {painter.MODEL_FILE}; refusing to overwrite it: choose "
+                             "another model file name")
     return path
 
 
 def train(args):
-    output = validate_model_path(args.output, protect=[args.style])
+    """Check every file argument, then train; returns the exit status."""
+    style_img = painter.load_picture(args.style, hint=TRAIN_ORDER)
+    output = validate_model_output(args.output, protect=[args.style])
     session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
                                            device=args.device, verbose=False)
     settings, notes = choose_settings(args, session)
-    style_img = images.load_image(args.style)
+    try:  # a painting too small for the style layers is refused now, before the network is loaded
+        painter.painting_long_side(style_img.size, settings)
+    except ImageError as error:
+        raise ImageError(f"{args.style}: {error}") from None
     photo_paths = painter.photos_in_folder(args.photos) if args.photos else painter.training_photos()
     for path in photo_paths:  # a damaged photo is reported now, before the network is loaded
-        images.load_image(path)
+        painter.load_picture(path)
     checkpoint_file = checkpoint_path(output)
-    resume = painter.load_training_checkpoint(checkpoint_file) if args.resume else None
+    resume = None
+    if args.resume:
+        resume = painter.load_training_checkpoint(checkpoint_file, hint="--resume continues a run that was "
+                                                  "interrupted; run without --resume to start one")
     for line in session.describe().splitlines() + notes:
         say(line)
     say(f"training on {len(photo_paths)} photos: {', '.join(path.name for path in photo_paths)}")
@@ -238,7 +250,7 @@ def plan_outputs(inputs, output):
         if animated and output.suffix.lower() not in ANIMATED_SUFFIXES:
             raise ImageError(f"{path} is animated; its result needs a format with frames: "
                              f"{', '.join(ANIMATED_SUFFIXES)} (not {output.suffix})")
-        plan.append((path, images.validate_output_path(output, protect=inputs), animated))
+        plan.append((path, validate_output_path(output, protect=inputs), animated))
         return plan
     if output.suffix.lower() in Image.registered_extensions() and not output.is_dir():
         raise ImageError(f"{output}: {len(jobs)} results need a folder, not an image file name")
@@ -250,7 +262,7 @@ def plan_outputs(inputs, output):
         if target in names:
             raise ImageError(f"{names[target]} and {path} would both be written to {target}; rename one")
         names[target] = path
-        plan.append((path, images.validate_output_path(target, protect=inputs), animated))
+        plan.append((path, validate_output_path(target, protect=inputs), animated))
     return plan
 
 
@@ -269,15 +281,44 @@ def read_frames(path):
 def write_frames(path, frames, durations, loop):
     image_format = Image.registered_extensions()[path.suffix.lower()]
     first, rest = frames[0], frames[1:]
-    return images.write_atomically(path, lambda file: first.save(
+    return write_atomically(path, lambda file: first.save(
         file, format=image_format, save_all=True, append_images=rest, duration=durations, loop=loop), ImageError)
 
 
+def check_inputs(inputs, size):
+    """Read every input and check that the painter can take it at ``size``, before any is painted.
+
+    Raises one :class:`~d2lstyle.errors.ImageError` that names each input that cannot be painted (not a
+    picture, damaged, or too thin for the painter: :func:`d2lstyle.painter.painted_shape`) and says that
+    nothing was written, so that a batch is never left half done."""
+    problems = []
+    for path in inputs:
+        try:
+            img = painter.load_picture(path)
+        except ImageError as error:
+            problems.append(str(error))
+            continue
+        try:
+            painter.painted_shape(img.size, size)
+        except ImageError as error:
+            problems.append(f"{path}: {error}")
+    if len(problems) == 1 and len(inputs) == 1:
+        raise ImageError(problems[0])
+    if problems:
+        raise ImageError(f"{len(problems)} of {len(inputs)} inputs cannot be painted, so nothing was painted: "
+                         + "; ".join(problems))
+
+
 def paint(args):
+    """Check the model and every input, then paint them all; returns the exit status."""
     session = settings_module.get_settings(quick=args.quick, device=args.device, verbose=False)
     size, note = session.cap_size(args.size)
-    saved = painter.load_painter(args.model, device=session.device)
-    plan = plan_outputs(expand_inputs(args.inputs), args.output)
+    model = Path(args.model)
+    swapped = model.is_dir() or describe_file(model).startswith("a picture")  # a photo where the model goes
+    saved = painter.load_painter(model, device=session.device, hint=PAINT_ORDER if swapped else "")
+    inputs = expand_inputs(args.inputs)
+    plan = plan_outputs(inputs, args.output)
+    check_inputs(inputs, size)
     if note:
         say(note)
     say(f"painter for {saved.style or 'an unnamed painting'} ({saved.steps_done} training steps); "
@@ -296,7 +337,7 @@ def paint(args):
                 painted = [painter.paint(saved.painter, frame, size) for frame in frames]
                 write_frames(target, painted, durations, loop)
             else:
-                images.save_image(painter.paint(saved.painter, images.load_image(source), size), target,
+                images.save_image(painter.paint(saved.painter, painter.load_picture(source), size), target,
                                   protect=[path for path, _, _ in plan])
             done += 1
             if bar is not None:

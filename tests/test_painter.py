@@ -22,7 +22,7 @@ from torch import nn
 from d2lstyle import images, losses, painter
 from d2lstyle.errors import ImageError, PainterError
 from d2lstyle.painter import PainterSettings
-from d2lstyle.vgg import VGG19, VGG19_LAYOUT, make_vgg19_features
+from d2lstyle.vgg import VGG19, VGG19_LAYOUT, FeatureExtractor, make_vgg19_features
 
 TINY = PainterSettings(channels=(4, 8, 8), residual_blocks=1, crop=32, batch_size=2, steps=6, style_size=32)
 
@@ -266,7 +266,7 @@ def test_photo_batch_flips_scales_and_enlarges():
 
 
 def test_normalised_loss_weights_make_relative_distances(vgg, photos, style_picture):
-    extractor = painter.FeatureExtractor(vgg, list(TINY.content_layers) + list(TINY.style_layers))
+    extractor = FeatureExtractor(vgg, list(TINY.content_layers) + list(TINY.style_layers))
     style_features = extractor(images.preprocess(style_picture))
     grams = {name: losses.gram_matrix(style_features[name]) for name in TINY.style_layers}
     sample = painter.photo_batch(photos, 32, 3)
@@ -286,7 +286,7 @@ def test_normalised_loss_weights_make_relative_distances(vgg, photos, style_pict
 
 
 def test_batch_loss_is_the_mean_of_each_images_loss(vgg, photos, style_picture):
-    extractor = painter.FeatureExtractor(vgg, list(TINY.content_layers) + list(TINY.style_layers))
+    extractor = FeatureExtractor(vgg, list(TINY.content_layers) + list(TINY.style_layers))
     grams = {name: losses.gram_matrix(value) for name, value in extractor(images.preprocess(style_picture)).items()
              if name in TINY.style_layers}
     photos_x = painter.photo_batch(photos, 32, 2, step=1)
@@ -378,6 +378,28 @@ def test_resume_refuses_another_run(vgg, photos, style_picture, tmp_path):
         train(TINY, vgg, photos, style_picture, resume=done)
 
 
+def stripes(width, height):
+    """A striped painting of any size."""
+    bands = (np.indices((height, width)).sum(axis=0) // 3 % 2 * 200 + 30).astype(np.uint8)
+    return Image.fromarray(np.stack([bands, 255 - bands, bands // 2], axis=2))
+
+
+def test_a_long_thin_painting_is_seen_with_its_shorter_side_large_enough(vgg, photos):
+    # at style_size 32 a 600x20 painting would be 32x1, too small for relu5_1 (16 pixels): it is seen at 480x16
+    assert painter.painting_long_side((600, 20), TINY) == 480
+    assert painter.painting_long_side((20, 600), TINY) == 480 and painter.painting_long_side((48, 48), TINY) == 32
+    result = train(TINY.replace(steps=1), vgg, photos, stripes(600, 20))
+    assert result.status == "finished" and math.isfinite(result.final_loss)
+
+
+def test_a_painting_too_small_for_the_style_layers_is_refused_with_its_size(vgg, photos):
+    with pytest.raises(ImageError, match=r"^the painting is only 3000x6 pixels; layer relu5_1 needs at least 16 pixels "
+                                         r"on each side: use a painting at least 16 pixels on each side$"):
+        train(TINY, vgg, photos, stripes(3000, 6))
+    shallow = TINY.replace(style_layers=("relu1_1", "relu2_1"))  # one pooling: 2 pixels are enough
+    assert painter.painting_long_side((3000, 6), shallow) == 1000
+
+
 def test_a_diverging_run_stops_and_keeps_finite_weights(vgg, photos, style_picture):
     settings = TINY.replace(steps=30, lr=1e6, max_grad_norm=1e30, content_weight=1e30, style_weight=1e30)
     result = train(settings, vgg, photos, style_picture)
@@ -391,15 +413,17 @@ def test_a_diverging_run_stops_and_keeps_finite_weights(vgg, photos, style_pictu
 
 
 def test_ctrl_c_waits_until_the_update_is_done():
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT is not Python's default handler here")
-    finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with painter._ctrl_c_waits():
-            os.kill(os.getpid(), signal.SIGINT)
-            finished.append(True)  # still runs: the interrupt waits
-    assert finished == [True]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever the runner installed
+    try:
+        finished = []
+        with pytest.raises(KeyboardInterrupt):
+            with painter.training._ctrl_c_waits():
+                os.kill(os.getpid(), signal.SIGINT)
+                finished.append(True)  # still runs: the interrupt waits
+        assert finished == [True]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outer)
 
 
 # --- stylising and model files ------------------------------------------------------------------
@@ -410,6 +434,17 @@ def test_paint_returns_a_picture_of_the_asked_size():
     photo = Image.new("RGB", (90, 60), (10, 200, 30))
     assert painter.paint(net, photo, size=45).size == (45, 30)
     assert painter.paint(net, photo, size=None).size == (90, 60)
+
+
+def test_paint_refuses_a_photo_too_thin_and_says_which_size_works():
+    net = painter.Painter(channels=(4, 8, 8), residual_blocks=1).eval()
+    thin = Image.new("RGB", (600, 5), (10, 200, 30))
+    with pytest.raises(ImageError, match=r"^the photo is 600x5 pixels, 512x4 at size 512: the painter needs at least 8 "
+                                         r"pixels on each side; use a size of at least 960, or a photo less thin$"):
+        painter.paint(net, thin, size=512)
+    assert painter.paint(net, thin, size=960).size == (960, 8)  # the size it named works
+    with pytest.raises(ImageError, match=r"^the photo is 600x5 pixels: the painter needs at least 8"):
+        painter.paint(net, thin, size=None)
 
 
 def saved_model(tmp_path, vgg, photos, style_picture):
@@ -445,12 +480,13 @@ class Exploit:
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda tmp, valid: tmp / "missing.pt", "no such d2lstyle painter model file"),
+    (lambda tmp, valid: tmp / "missing.pt", r"no such file \(expected a d2lstyle painter model file\)"),
     (lambda tmp, valid: tmp, "is a folder"),
     (lambda tmp, valid: write_bytes(tmp / "empty.pt", b""), "empty"),
     (lambda tmp, valid: write_bytes(tmp / "half.pt", valid.read_bytes()[: len(valid.read_bytes()) // 2]),
-     "damaged or of another kind"),
-    (lambda tmp, valid: write_bytes(tmp / "text.pt", b"hello, I am a text file\n" * 10), "damaged or of another kind"),
+     "damaged, or a file of another kind"),
+    (lambda tmp, valid: write_bytes(tmp / "text.pt", b"hello, I am a text file\n" * 10),
+     "is a text file, not a d2lstyle painter model file"),
     (lambda tmp, valid: write_bytes(tmp / "code.pt", pickle.dumps(Exploit())), "would run code"),
 ])
 def test_unreadable_model_files_are_refused_clearly(make, message, vgg, photos, style_picture, tmp_path):
@@ -463,7 +499,7 @@ def test_unreadable_model_files_are_refused_clearly(make, message, vgg, photos, 
 
 def test_a_png_is_not_a_model(tmp_path):
     Image.new("RGB", (8, 8)).save(tmp_path / "picture.png")
-    with pytest.raises(PainterError, match="not a d2lstyle painter model file"):
+    with pytest.raises(PainterError, match=r"picture.png: is a picture \(PNG\), not a d2lstyle painter model file$"):
         painter.load_painter(tmp_path / "picture.png")
 
 
@@ -493,5 +529,18 @@ def test_foreign_and_damaged_model_files_are_refused_clearly(vgg, photos, style_
     broken["encoder.0.0.weight"] = torch.full_like(broken["encoder.0.0.weight"], float("nan"))
     with pytest.raises(PainterError, match="NaN"):
         painter.load_painter(variant("nan.pt", state_dict=broken))
-    with pytest.raises(PainterError, match="not a d2lstyle painter training checkpoint"):
+    with pytest.raises(PainterError, match="model.pt: is a d2lstyle painter model file, not a training checkpoint"):
         painter.load_training_checkpoint(valid)
+
+
+def test_the_painters_own_files_are_named_for_what_they_are(vgg, photos, style_picture, tmp_path):
+    valid, result = saved_model(tmp_path, vgg, photos, style_picture)
+    checkpoint = painter.save_training_checkpoint(tmp_path / "run.ckpt", result)
+    torch.save(vgg.features.state_dict(), tmp_path / "vgg.pth")
+    style_picture.save(tmp_path / "painting.png")
+    said = {path.name: painter.describe_painter_file(path)
+            for path in (valid, checkpoint, tmp_path / "vgg.pth", tmp_path / "painting.png")}
+    assert said == {"model.pt": "a d2lstyle painter model file", "run.ckpt": "a d2lstyle painter training checkpoint",
+                    "vgg.pth": "a PyTorch file of another kind", "painting.png": "a picture (PNG)"}
+    with pytest.raises(ImageError, match="model.pt: is a d2lstyle painter model file, not a picture; pass a photo"):
+        painter.load_picture(valid, hint="pass a photo")

@@ -2,10 +2,8 @@
 settings, and every error path: one clear line, the right exit status, no traceback, no input touched."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -127,7 +125,7 @@ def test_paint_an_animated_gif_into_an_animated_gif(model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("case, message", [
-    ("missing", "no such d2lstyle painter model file"),
+    ("missing", "no such file (expected a d2lstyle painter model file)"),
     ("text", "not a d2lstyle painter model file"),
     ("vgg", "no d2lstyle format tag"),
     ("checkpoint", "is a training checkpoint, not a model file"),
@@ -165,6 +163,101 @@ def test_paint_refuses_outputs_that_cannot_work_before_any_work(inputs, output, 
     assert {path.name: path.read_bytes() for path in (tmp_path / "photos").iterdir()} == before
 
 
+def copy_of(source, target):
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+@pytest.mark.parametrize("case", ["swapped", "folder", "input is a model", "input is text"])
+def test_paint_names_a_file_of_the_wrong_kind_for_what_it_is(case, model, pictures, tmp_path, capsys):
+    _, photos = pictures
+    photo = photos / "photo0.jpg"
+    notes = tmp_path / "notes.png"
+    notes.write_text("a shopping list, not a photo")
+    argv, said = {
+        "swapped": ([photo, model], f"{photo}: is a picture (JPEG), not a d2lstyle painter model file; the model "
+                                    "comes first: d2lstyle-painter paint MODEL PHOTO... -o OUT"),
+        "folder": ([photos, model], f"{photos}: is a folder, not a d2lstyle painter model file; the model comes "
+                                    "first: d2lstyle-painter paint MODEL PHOTO... -o OUT"),
+        "input is a model": ([model, model], f"{model}: is a d2lstyle painter model file, not a picture"),
+        "input is text": ([model, notes], f"{notes}: is a text file, not a picture"),
+    }[case]
+    before = {path: path.read_bytes() for path in [model, notes, *photos.iterdir()]}
+    out = tmp_path / "out.png"
+    status, err = run_main(["paint", *argv, "-o", out], capsys)
+    assert status == 1 and one_error_line(err), err
+    assert err.strip().splitlines()[-1] == f"d2lstyle-painter: error: {said}"
+    assert "run code" not in err and not out.exists()
+    assert {path: path.read_bytes() for path in before} == before
+
+
+@pytest.mark.parametrize("case", ["painting is a model", "photos is a picture", "photos is a model",
+                                  "checkpoint is a model", "checkpoint is a picture", "output is a text file",
+                                  "output is other weights"])
+def test_train_names_a_file_of_the_wrong_kind_for_what_it_is(case, model, pictures, tmp_path, capsys, random_vgg):
+    style, photos = pictures
+    output = tmp_path / "new.pt"
+    checkpoint = painter_cli.checkpoint_path(output)
+    options = ["--photos", photos]
+    if case == "painting is a model":
+        style = model
+        said = f"{model}: is a d2lstyle painter model file, not a picture; the painting comes first: " \
+               "d2lstyle-painter train PAINTING -o MODEL.pt"
+    elif case == "photos is a picture":
+        options = ["--photos", photos / "photo0.jpg"]
+        said = f"{photos / 'photo0.jpg'}: is a picture (JPEG), not a folder of photos"
+    elif case == "photos is a model":
+        options = ["--photos", model]
+        said = f"{model}: is a d2lstyle painter model file, not a folder of photos"
+    elif case == "checkpoint is a model":
+        copy_of(model, checkpoint)
+        options += ["--resume"]
+        said = f"{checkpoint}: is a d2lstyle painter model file, not a training checkpoint; --resume continues a " \
+               "run that was interrupted; run without --resume to start one"
+    elif case == "checkpoint is a picture":
+        copy_of(style, checkpoint)
+        options += ["--resume"]
+        said = f"{checkpoint}: is a picture (PNG), not a d2lstyle painter training checkpoint; --resume continues " \
+               "a run that was interrupted; run without --resume to start one"
+    elif case == "output is a text file":
+        output.write_text("notes I keep")
+        said = f"{output}: is a text file, not a d2lstyle painter model file; refusing to overwrite it: choose " \
+               "another model file name"
+    else:
+        torch.save(random_vgg.features.state_dict(), output)
+        said = f"{output}: is a PyTorch file of another kind, not a d2lstyle painter model file; refusing to " \
+               "overwrite it: choose another model file name"
+    before = {path: path.read_bytes() for path in [model, style, output, checkpoint, *photos.iterdir()]
+              if path.exists()}
+    status, err = run_main(["train", style, "-o", output, *options, "--network", "random", "--steps", "1",
+                            "--quiet"], capsys)
+    assert status == 1 and one_error_line(err), err
+    assert err.strip().splitlines()[-1] == f"d2lstyle-painter: error: {said}"
+    assert {path: path.read_bytes() for path in before} == before  # nothing given was changed, nothing written
+    assert output.exists() == (output in before)
+
+
+# --- paint: a batch is checked whole before any of it is painted -----------------------------
+
+
+def test_a_folder_with_photos_that_cannot_be_painted_is_refused_whole_naming_each(model, pictures, tmp_path,
+                                                                                  capsys):
+    _, photos = pictures
+    Image.new("RGB", (600, 5), (90, 90, 90)).save(photos / "thin.png")  # 512x4 at --size 512: under 8 pixels
+    (photos / "notes.png").write_text("not a photo")
+    out = tmp_path / "painted"
+    status, err = run_main(["paint", model, photos, "-o", out, "--quiet"], capsys)
+    assert status == 1 and one_error_line(err), err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("d2lstyle-painter: error: 2 of 5 inputs cannot be painted, so nothing was painted: ")
+    assert f"{photos / 'thin.png'}: the photo is 600x5 pixels, 512x4 at size 512: the painter needs at least 8 " \
+           "pixels on each side; use a size of at least 960" in line
+    assert f"{photos / 'notes.png'}: is a text file, not a picture" in line
+    assert not out.exists()  # not one result written: the batch is never half done
+    status, err = run_main(["paint", model, photos / "thin.png", "-o", out / "thin.png", "--size", "960"], capsys)
+    assert status == 0 and Image.open(out / "thin.png").size == (960, 8)  # the size it named works
+
+
 def test_an_animated_gif_needs_an_animated_format(model, tmp_path, capsys):
     frames = [Image.new("RGB", (20, 20), (50 * n, 0, 0)) for n in range(3)]
     frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
@@ -183,15 +276,29 @@ def test_train_refuses_a_bad_model_path_or_a_missing_checkpoint(pictures, tmp_pa
     assert status == 1 and "should not have an image extension" in err
     status, err = run_main(["train", style, "-o", tmp_path / "m.pt", "--photos", photos, "--network", "random",
                             "--resume"], capsys)
-    assert status == 1 and "no such d2lstyle painter training checkpoint" in err and one_error_line(err)
+    assert status == 1 and "no such file (expected a d2lstyle painter training checkpoint)" in err and one_error_line(err)
     status, err = run_main(["train", style, "-o", tmp_path / "m.pt", "--photos", tmp_path / "none",
                             "--network", "random"], capsys)
     assert status == 1 and "no such folder of photos" in err
     (photos / "broken.jpg").write_text("not a photo")
     status, err = run_main(["train", style, "-o", tmp_path / "m.pt", "--photos", photos, "--network", "random"],
                            capsys)
-    assert status == 1 and "broken.jpg: not an image file" in err and one_error_line(err)
+    assert status == 1 and "broken.jpg: is a text file, not a picture" in err and one_error_line(err)
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_refuses_a_painting_too_small_for_the_style_layers_before_loading_the_network(pictures, tmp_path,
+                                                                                             capsys):
+    _, photos = pictures
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (3000, 6), (200, 120, 30)).save(wide)
+    status, err = run_main(["train", wide, "-o", tmp_path / "m.pt", "--photos", photos, "--network", "random",
+                            "--quiet"], capsys)
+    assert status == 1 and one_error_line(err), err
+    assert err.strip().splitlines()[-1] == (f"d2lstyle-painter: error: {wide}: the painting is only 3000x6 pixels; "
+                                            "layer relu5_1 needs at least 16 pixels on each side: use a painting at "
+                                            "least 16 pixels on each side")
+    assert "training on" not in err and not (tmp_path / "m.pt").exists()  # refused before any work
 
 
 TRAIN_TINY = ["--network", "random", "--size", "32", "--style-size", "32", "--batch-size", "2"]
@@ -216,15 +323,36 @@ def test_train_then_paint_end_to_end(pictures, tmp_path):
     assert Image.open(out).size == (48, 35)
 
 
-def wait_for(path, process, seconds=240):
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if process.poll() is not None:
-            pytest.fail(f"the tool ended early: {process.communicate()}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"{path} never appeared")
-        time.sleep(0.2)
+# Runs d2lstyle-painter as a user would, except that the process sends itself Ctrl-C (SIGINT) once the training
+# has done CTRL_C_AT_STEP steps: the signal always lands in the middle of the run, however busy the machine.
+CTRL_C_DRIVER = """
+import os, signal, sys
+from d2lstyle import painter, painter_cli
+
+train_painter = painter.train_painter
+
+
+def press_ctrl_c(info):
+    if info.step == int(os.environ["CTRL_C_AT_STEP"]):
+        os.kill(os.getpid(), signal.SIGINT)
+    return False
+
+
+def train_with_ctrl_c(*args, callbacks=(), **options):
+    return train_painter(*args, callbacks=[*callbacks, press_ctrl_c], **options)
+
+
+painter.train_painter = train_with_ctrl_c
+sys.exit(painter_cli.main(sys.argv[1:]))
+"""
+
+
+def interrupted_at(step, args, tmp_path):
+    """Run ``d2lstyle-painter ARGS`` and press Ctrl-C after ``step`` training steps; the finished process."""
+    driver = tmp_path / "ctrl_c_driver.py"
+    driver.write_text(CTRL_C_DRIVER)
+    return subprocess.run([sys.executable, driver, *map(str, args)], capture_output=True, text=True, timeout=300,
+                          env={**environment(), "CTRL_C_AT_STEP": str(step)})
 
 
 @pytest.mark.slow
@@ -234,17 +362,13 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same_training(picture
     checkpoint = painter_cli.checkpoint_path(model_file)
     args = ["train", style, "-o", model_file, "--photos", photos, "--steps", "12", "--checkpoint-every", "2",
             "--quiet", *TRAIN_TINY]
-    process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True, env=environment())
-    wait_for(checkpoint, process)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    if process.returncode == 0:
-        pytest.skip("the training finished before Ctrl-C arrived")
-    assert process.returncode == 130, err
-    assert "Ctrl-C" in err and "--resume" in err and "Traceback" not in err
+    interrupted = interrupted_at(5, args, tmp_path)
+    err = interrupted.stderr
+    assert interrupted.returncode == 130, err
+    assert "interrupted by Ctrl-C after 5 of 12 steps" in err and "--resume" in err and "Traceback" not in err
     assert not model_file.exists()  # no half-trained model under the final name
-    steps_before = len(painter.load_training_checkpoint(checkpoint)["history"]["step"])
-    assert 2 <= steps_before < 12
+    # the checkpoint saved at Ctrl-C holds step 5, not the one saved every 2 steps (step 4)
+    assert painter.load_training_checkpoint(checkpoint)["history"]["step"] == [1, 2, 3, 4, 5]
 
     done = subprocess.run(command(*args, "--resume"), capture_output=True, text=True, timeout=300, env=environment())
     assert done.returncode == 0, done.stderr
@@ -253,22 +377,17 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_the_same_training(picture
 
     again = subprocess.run(command(*args, "--resume"), capture_output=True, text=True, timeout=300,
                            env=environment())
-    assert again.returncode == 1 and "no such d2lstyle painter training checkpoint" in again.stderr
+    assert again.returncode == 1 and "no such file (expected a d2lstyle painter training checkpoint)" in again.stderr
 
 
 @pytest.mark.slow
 def test_resume_with_other_options_is_refused(pictures, tmp_path):
     style, photos = pictures
     model_file = tmp_path / "style.pt"
-    # many steps, so that Ctrl-C arrives before the end even on a busy machine (the run is cut short anyway)
-    args = ["train", style, "-o", model_file, "--photos", photos, "--steps", "400", "--checkpoint-every", "2",
+    args = ["train", style, "-o", model_file, "--photos", photos, "--steps", "12", "--checkpoint-every", "2",
             "--quiet", *TRAIN_TINY]
-    process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True, env=environment())
-    wait_for(painter_cli.checkpoint_path(model_file), process)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
-    if process.returncode == 0:
-        pytest.skip("the training finished before Ctrl-C arrived")
+    interrupted = interrupted_at(3, args, tmp_path)
+    assert interrupted.returncode == 130 and painter_cli.checkpoint_path(model_file).exists(), interrupted.stderr
     done = subprocess.run(command(*args, "--style-weight", "3", "--resume"), capture_output=True, text=True,
                           timeout=300, env=environment())
     assert done.returncode == 1 and "other settings (style_weight differ)" in done.stderr

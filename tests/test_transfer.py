@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 import d2lstyle
-from d2lstyle import devices, transfer
+from d2lstyle import devices, runlog, transfer
 from d2lstyle.errors import ImageError, MemoryEstimateError, RecipeError
 
 
@@ -223,3 +223,30 @@ def test_precision_float32_never_autocasts(content, style, random_vgg, monkeypat
     monkeypatch.setattr(transfer, "network_features", lambda e, x, dtype=None: dtypes.append(dtype) or real(e, x, dtype))
     run(content, style, small(steps=3), random_vgg)
     assert dtypes == [None] * 3
+
+
+# --- the run log, shared with the painter's training ---------------------------------------------
+
+
+def test_stylise_keeps_its_books_in_the_shared_run_log(content, style, random_vgg, capsys):
+    result = d2lstyle.stylise(content, style, small(steps=3), random_vgg, progress=True)
+    columns = ["step", "seconds", "scale", "lr", "content", "style", "tv", "total"]
+    assert list(result.history) == columns and list(transfer.new_history()) == columns
+    assert result.history["step"] == [1, 2, 3] and result.history["scale"] == [1.0] * 3
+    assert "style transfer: 100%" in capsys.readouterr().err  # the progress bar, under its title
+
+
+def test_a_resumed_run_log_goes_on_from_its_history():
+    history = runlog.new_history(("lr",))
+    for step, seconds in ((1, 4.0), (2, 9.0)):
+        for key, value in (("step", step), ("seconds", seconds), ("lr", 0.1), ("content", 1.0), ("style", 1.0),
+                           ("tv", 0.0), ("total", 2.0)):
+            history[key].append(value)
+    log = runlog.RunLog(5, history, callbacks=[lambda info: info == "third"], progress=False)
+    seconds = log.record_step({"content": 0.5, "style": 0.5, "tv": 0.0, "total": 1.0}, lr=0.05)
+    assert log.done == 3 and history["step"] == [1, 2, 3] and history["lr"][-1] == 0.05
+    assert 9.0 <= seconds == history["seconds"][-1] < 60  # the clock goes on from the 9 s already spent
+    log.ask_callbacks("second")  # a callback that returns False lets the run go on
+    with pytest.raises(runlog.StopRun) as stop:
+        log.ask_callbacks("third")
+    assert (stop.value.status, stop.value.message) == ("stopped", "stopped after 3 of 5 steps")

@@ -1,0 +1,239 @@
+r"""The painter network :math:`f_W`: encoder, residual blocks, decoder, in the layout of Johnson et al. (2016)
+with fewer channels, so that it trains on a CPU.
+
+1. encoder: a 9x9 convolution, then two 3x3 convolutions of stride 2
+   (the feature maps shrink to a quarter of the height and width);
+2. residual blocks (:class:`ResidualBlock`): x + F(x), so each block learns a
+   correction to what it is given;
+3. decoder: twice "upsample by 2, then a 3x3 convolution"
+   (:class:`UpsampleConv`; transposed convolutions leave checkerboard
+   artefacts), then a 3x3 convolution to the three colour channels
+   (Johnson et al.'s is 9x9: at 512 px that one layer would cost as much as
+   two residual blocks).
+
+Every convolution but the last is followed by instance normalisation
+(Ulyanov, Vedaldi and Lempitsky 2016; :func:`instance_norm`) and a ReLU.
+Stylising a photo (:func:`paint`) is one forward pass.
+
+>>> painter = Painter(channels=(4, 8, 16), residual_blocks=1)
+>>> tuple(painter(torch.zeros(1, 3, 30, 41)).shape)   # any size in, the same size out
+(1, 3, 30, 41)
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from .. import images
+from ..devices import fast_layout
+from ..errors import ImageError
+from ..runlog import device_of
+
+# The smallest height and width the painter takes (its 9x9 reflection padding needs more than 4 pixels).
+MIN_SIDE = 8
+
+
+def instance_norm(X, eps=1e-5):
+    r"""Normalise each channel of each image over its own H x W positions.
+
+    For X of shape (N, C, H, W), with the mean and the (biased) variance of
+    channel c of image n over its HW positions,
+
+    .. math:: \mu_{nc} = \frac{1}{HW} \sum_{i,j} X_{ncij}, \quad
+              \sigma^2_{nc} = \frac{1}{HW} \sum_{i,j} (X_{ncij} - \mu_{nc})^2, \quad
+              Y_{ncij} = \frac{X_{ncij} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}
+
+    Batch normalisation would average over the batch too (n and i, j), so
+    each image would depend on the others; instance normalisation removes
+    each image's own contrast, which is what a painter should not keep.
+    ``nn.InstanceNorm2d(C, affine=True)`` computes the same and then scales
+    and shifts each channel by learned numbers.
+
+    >>> X = torch.tensor([[[[1.0, 3.0]], [[10.0, 10.0]]]])   # N=1, C=2, H=1, W=2
+    >>> instance_norm(X, eps=0.0)   # channel 0: mean 2, variance 1; channel 1: constant
+    tensor([[[[-1.,  1.]],
+    <BLANKLINE>
+             [[nan, nan]]]])
+    >>> instance_norm(X)[0, 1]      # eps keeps a constant channel at 0
+    tensor([[0., 0.]])
+    """
+    mean = X.mean(dim=(2, 3), keepdim=True)
+    variance = (X - mean).square().mean(dim=(2, 3), keepdim=True)
+    return (X - mean) / torch.sqrt(variance + eps)
+
+
+def conv_layer(in_channels, out_channels, kernel_size, stride=1):
+    """A convolution that pads by reflecting the image (no dark border)
+    and keeps the size (halves it with ``stride=2``).
+
+    >>> tuple(conv_layer(3, 8, 9)(torch.zeros(1, 3, 10, 12)).shape)
+    (1, 8, 10, 12)
+    """
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2,
+                     padding_mode="reflect")
+
+
+class InstanceNorm(nn.GroupNorm):
+    """Instance normalisation with a learned scale and shift per channel:
+    :func:`instance_norm`, then ``weight[c] * Y + bias[c]``.
+
+    It is group normalisation with one channel per group: the same formula.
+    We use PyTorch's GroupNorm for it because its CPU kernel is several times
+    faster than InstanceNorm2d's on channels-last images (the layout the
+    painter runs in); ``nn.InstanceNorm2d(C, affine=True)`` gives the same numbers.
+
+    >>> X = torch.randn(2, 3, 4, 5)
+    >>> torch.allclose(InstanceNorm(3)(X), instance_norm(X), atol=1e-5)   # weight 1, bias 0 at the start
+    True
+    """
+
+    def __init__(self, channels, eps=1e-5):
+        super().__init__(num_groups=channels, num_channels=channels, eps=eps, affine=True)
+
+
+class ConvNormReLU(nn.Sequential):
+    """Convolution, instance normalisation (with a learned scale and shift), ReLU."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1):
+        super().__init__(conv_layer(in_channels, out_channels, kernel_size, stride),
+                         InstanceNorm(out_channels), nn.ReLU(inplace=True))
+
+
+class ResidualBlock(nn.Module):
+    """``x + F(x)`` with F = conv, instance norm, ReLU, conv, instance norm.
+
+    The block only has to learn a correction F(x) to its input, and the
+    identity path carries the input (and the gradient) through unchanged:
+    deep stacks of them train easily and keep the photo's detail. There is
+    no ReLU after the sum (as in Johnson et al.'s supplement), so a block can
+    also lower values.
+
+    >>> block = ResidualBlock(4)
+    >>> with torch.no_grad():
+    ...     _ = block.norm2.weight.zero_()   # F(x) = 0: the block is the identity
+    >>> x = torch.randn(1, 4, 6, 6)
+    >>> torch.equal(block(x), x)
+    True
+    """
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = conv_layer(channels, channels, 3)
+        self.norm1 = InstanceNorm(channels)
+        self.conv2 = conv_layer(channels, channels, 3)
+        self.norm2 = InstanceNorm(channels)
+
+    def forward(self, x):
+        correction = self.norm2(self.conv2(torch.relu(self.norm1(self.conv1(x)))))
+        return x + correction
+
+
+class UpsampleConv(nn.Sequential):
+    """Upsample by 2 (nearest neighbour), then convolve; doubles the height and width.
+
+    A transposed convolution of stride 2 does both in one layer, but its
+    kernel overlaps itself unevenly (a 3x3 kernel covers some output pixels
+    twice as often as others), which paints a checkerboard on the output
+    (Odena, Dumoulin and Olah 2016). Upsampling first gives every output
+    pixel the same treatment.
+
+    >>> tuple(UpsampleConv(8, 4)(torch.zeros(1, 8, 5, 7)).shape)
+    (1, 4, 10, 14)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3):
+        super().__init__(nn.Upsample(scale_factor=2, mode="nearest"),
+                         conv_layer(in_channels, out_channels, kernel_size),
+                         InstanceNorm(out_channels), nn.ReLU(inplace=True))
+
+
+class Painter(nn.Module):
+    """The feed-forward painter: encoder, residual blocks, decoder.
+
+    ``channels`` = (c1, c2, c3) are the widths at full, half and quarter
+    size (Johnson et al. use (32, 64, 128) and 5 blocks; the default here is
+    a quarter of the work, sized for a CPU). The input and the output are
+    standardised RGB images (:func:`d2lstyle.images.preprocess`) of any size:
+    the input is padded (by reflection) to a multiple of 4 and the output
+    cropped back.
+
+    >>> painter = Painter()
+    >>> sum(p.numel() for p in painter.parameters())
+    421443
+    """
+
+    def __init__(self, channels=(16, 32, 64), residual_blocks=5):
+        super().__init__()
+        c1, c2, c3 = channels
+        self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9), ConvNormReLU(c1, c2, 3, stride=2),
+                                     ConvNormReLU(c2, c3, 3, stride=2))
+        self.residuals = nn.Sequential(*[ResidualBlock(c3) for _ in range(residual_blocks)])
+        self.decoder = nn.Sequential(UpsampleConv(c3, c2), UpsampleConv(c2, c1), conv_layer(c1, 3, 3))
+        self.to(memory_format=torch.channels_last)  # the layout oneDNN's convolutions run fastest in
+
+    def forward(self, x):
+        height, width = x.shape[-2:]
+        if min(height, width) < MIN_SIDE:
+            raise ImageError(f"the image is {height}x{width} pixels; the painter needs at least {MIN_SIDE} on "
+                             "each side")
+        pad_bottom, pad_right = -height % 4, -width % 4
+        if pad_bottom or pad_right:
+            x = F.pad(x, (0, pad_right, 0, pad_bottom), mode="reflect")
+        y = self.decoder(self.residuals(self.encoder(fast_layout(x))))
+        return y[..., :height, :width]
+
+
+
+def new_painter(settings):
+    """An untrained :class:`Painter` for ``settings`` (a :class:`~d2lstyle.painter.PainterSettings`), its
+    weights drawn from ``settings.seed`` (the global random state is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings.seed)
+        return Painter(settings.channels, settings.residual_blocks)
+
+
+# --- stylising ----------------------------------------------------------------------------------
+
+
+def painted_shape(photo_size, size):
+    """(height, width) of the painter's output for a photo of PIL ``photo_size`` = (width, height) at ``size``
+    (the longer side; None: the photo's own size). A photo so thin that a side would be under
+    :data:`MIN_SIDE` pixels raises :class:`~d2lstyle.errors.ImageError` saying which ``size`` would work.
+
+    >>> painted_shape((900, 600), 300)
+    (200, 300)
+    >>> painted_shape((600, 5), 512)
+    Traceback (most recent call last):
+    ...
+    d2lstyle.errors.ImageError: the photo is 600x5 pixels, 512x4 at size 512: the painter needs at least 8 pixels on each side; use a size of at least 960, or a photo less thin
+    """
+    width, height = photo_size
+    shape = (height, width) if size is None else images.shape_for_long_side(photo_size, size)
+    if min(shape) >= MIN_SIDE:
+        return shape
+    needed = math.ceil(MIN_SIDE * max(width, height) / min(width, height))
+    at_size = "" if size is None else f", {shape[1]}x{shape[0]} at size {size}"
+    raise ImageError(f"the photo is {width}x{height} pixels{at_size}: the painter needs at least {MIN_SIDE} "
+                     f"pixels on each side; use a size of at least {needed}, or a photo less thin")
+
+
+def paint(painter, img, size=512, device=None):
+    """Stylise a photo (a PIL image or a path) with a trained painter: one
+    forward pass. ``size`` is the longer side of the output (None: the
+    photo's own size; a photo too thin for it is refused by :func:`painted_shape`).
+    Returns a PIL image.
+
+    >>> painter = Painter(channels=(4, 8, 16), residual_blocks=1).eval()
+    >>> paint(painter, Image.new("RGB", (90, 60)), size=48).size
+    (48, 32)
+    """
+    img = images.load_image(img) if not isinstance(img, Image.Image) else img
+    device = torch.device(device) if device is not None else device_of(painter)
+    painted_shape(img.size, size)  # a photo too thin for the painter is refused here, with what would work
+    x = images.preprocess(img, size)
+    with torch.inference_mode():
+        y = painter(fast_layout(x.to(device)))
+    return images.postprocess(y)
