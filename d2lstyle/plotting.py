@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from . import images
-from .transfer import LOSS_TERMS
+from .objective import LOSS_TERMS
 
 
 NETWORK_NAMES = {"original": "original VGG-19", "torchvision": "torchvision's VGG-19",
