@@ -232,17 +232,26 @@ def scale_schedule(recipe):
     """``[(scale, last step), ...]``: the coarse-to-fine scales, each with the
     step count at which it ends. The steps are shared in the proportions of
     ``recipe.scale_steps`` (equally when it is empty), rounded down, and the
-    steps left over go one each to the first scales.
+    steps left over go one each to the first scales. Every scale gets at least
+    one step (a recipe has at least one step per scale): a scale left with none
+    takes one from the scale with the most, so the last scale, the full size,
+    is always optimised.
 
     >>> scale_schedule(get_recipe("d2l").replace(scales=(0.25, 0.5, 1.0), steps=10))
     [(0.25, 4), (0.5, 7), (1.0, 10)]
     >>> scale_schedule(get_recipe("d2l").replace(scales=(0.25, 0.5, 1.0), scale_steps=(300, 100, 50), steps=450))
     [(0.25, 300), (0.5, 400), (1.0, 450)]
+    >>> scale_schedule(get_recipe("d2l").replace(scales=(0.25, 0.5, 1.0), scale_steps=(300, 100, 1), steps=10))
+    [(0.25, 7), (0.5, 9), (1.0, 10)]
     """
     shares = recipe.scale_steps or (1,) * len(recipe.scales)
     counts = [recipe.steps * share // sum(shares) for share in shares]
     for index in range(recipe.steps - sum(counts)):
         counts[index] += 1
+    for index, count in enumerate(counts):
+        if count == 0:
+            counts[counts.index(max(counts))] -= 1
+            counts[index] = 1
     ends = [sum(counts[: index + 1]) for index in range(len(counts))]
     return list(zip(recipe.scales, ends))
 

@@ -347,7 +347,10 @@ def test_steps_per_scale(photo, painting, random_vgg):
     assert run(photo, painting, recipe, random_vgg).history["scale"] == [0.5] * 6 + [1.0] * 2
     with pytest.raises(RecipeError, match="scale_steps must be empty or one whole number >= 1 per scale"):
         recipe.replace(scale_steps=(3, 1, 1))
-    assert transfer.scale_schedule(recipe.replace(steps=1)) == [(0.5, 1), (1.0, 1)]  # quick mode may leave none
+    with pytest.raises(RecipeError, match=r"2 scales \(0.5, 1\) need at least 2 steps, one for each, not 1"):
+        recipe.replace(steps=1)  # a scale without a step would leave the result at a coarser size
+    uneven = tiny(steps=10, scales=(0.25, 0.5, 1.0), scale_steps=(300, 100, 1))
+    assert transfer.scale_schedule(uneven) == [(0.25, 7), (0.5, 9), (1.0, 10)]  # the full size gets its step
 
 
 def test_the_progress_bar_names_each_scale(photo, painting, random_vgg, capsys):
