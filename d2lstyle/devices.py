@@ -117,7 +117,7 @@ def network_features(extractor, x, dtype=None):
     return {name: value.float() for name, value in features.items()}
 
 
-def estimate_memory_bytes(shape, recipe):
+def estimate_memory_bytes(shape, recipe, gradients=True):
     """A safe upper estimate of the memory one optimisation run needs, in bytes.
 
     Counted in 4-byte floats from the layer shapes, up to the deepest layer
@@ -138,43 +138,80 @@ def estimate_memory_bytes(shape, recipe):
     caches, the allocator), is 1.3 to 1.7 times the peak measured by
     ``make bench`` from 256 to 1024 px (see benchmarks/README.md).
 
+    With ``gradients=False``, the memory to compute an image's features once
+    without autograd, as a painting's style targets are: two layers' outputs
+    at a time (a layer's input and its output), one copy of each requested
+    feature, the weights' two copies, and the image three times (the resized
+    picture, its float array, the standardised tensor); the same 1.25 and
+    256 MiB on top.
+
     >>> from d2lstyle.recipes import get_recipe
     >>> round(estimate_memory_bytes((341, 512), get_recipe("d2l")) / 2**20)
     1085
+    >>> round(estimate_memory_bytes((341, 512), get_recipe("d2l"), gradients=False) / 2**20)
+    601
     """
     height, width = shape
     requested = set(recipe.layers())
     deepest = max(layer_index(name) for name in requested)
-    floats = largest = weights = 0
+    kept = features = largest = weights = 0
     for row in layer_table()[: deepest + 1]:
         if row["kind"] == "pool":
             height, width = height // 2, width // 2
         size = row["channels"] * height * width
         if row["kind"] == "conv":
-            floats += size
+            kept += size
             weights += (row["in_channels"] * 9 + 1) * row["channels"]
         elif row["kind"] == "pool":
-            floats += size * (1 if recipe.pooling == "avg" else 3)  # int64 indices: 2 floats each
+            kept += size * (1 if recipe.pooling == "avg" else 3)  # int64 indices: 2 floats each
         if row["name"] in requested:
-            floats += 2 * size
+            features += size
         largest = max(largest, size)
     image = 3 * shape[0] * shape[1]
-    copies = 2 * recipe.lbfgs_history + 4 if recipe.optimizer == "lbfgs" else 6
-    floats += 3 * largest + 2 * weights + copies * image
+    if gradients:
+        copies = 2 * recipe.lbfgs_history + 4 if recipe.optimizer == "lbfgs" else 6
+        floats = kept + 2 * features + 3 * largest + 2 * weights + copies * image
+    else:
+        floats = 2 * largest + features + 2 * weights + 3 * image
     return int(4 * floats * 1.25) + 256 * 2**20
 
 
-def ensure_memory(shape, recipe, device):
-    """Raise MemoryEstimateError, before any work, when a size cannot fit; else
-    return the estimate in bytes."""
-    needed = estimate_memory_bytes(shape, recipe)
+def ensure_memory(shape, recipe, device, style_scale=None):
+    """Raise MemoryEstimateError, before any work, when an image of ``shape``
+    cannot fit; else return the estimate in bytes.
+
+    The image is the one optimised, or, given its ``style_scale``, a painting
+    whose features are computed once, without gradients. The message says
+    what would fit: a smaller ``--size``, or a smaller ``--style-scale``.
+    """
+    painting = style_scale is not None
+    needed = estimate_memory_bytes(shape, recipe, gradients=not painting)
     available = available_memory_bytes(device)
-    if available is not None and needed > 0.9 * available:
-        side = max(shape)
-        fitting = int(side * math.sqrt(0.9 * available / needed)) // 16 * 16
+    if available is None or needed <= 0.9 * available:
+        return needed
+    fixed = estimate_memory_bytes((0, 0), recipe, gradients=not painting)  # the weights and the work space
+    if fixed > 0.9 * available:
+        raise MemoryEstimateError(f"the network alone needs about {fixed / 2**30:.1f} GiB, but only "
+                                  f"{available / 2**30:.1f} GiB is free on {device}; free some memory first")
+    shrink = math.sqrt((0.9 * available - fixed) / (needed - fixed))  # how much shorter each side must be
+    usage = f"needs about {needed / 2**30:.1f} GiB, but only {available / 2**30:.1f} GiB is free on {device}"
+    if painting:
         raise MemoryEstimateError(
-            f"an image of {shape[0]}x{shape[1]} pixels needs about {needed / 2**30:.1f} GiB, but only "
-            f"{available / 2**30:.1f} GiB is free on {device}; use a smaller size (--size {max(fitting, 16)} "
-            "or less)"
+            f"the style image, {shape[0]}x{shape[1]} pixels at style scale {style_scale:g}, {usage}; use a "
+            f"smaller style scale (--style-scale {round_down(style_scale * shrink):g} or less)"
         )
-    return needed
+    fitting = int(max(shape) * shrink) // 16 * 16
+    raise MemoryEstimateError(
+        f"an image of {shape[0]}x{shape[1]} pixels {usage}; use a smaller size (--size {max(fitting, 16)} "
+        "or less)"
+    )
+
+
+def round_down(value):
+    """``value`` (> 0) rounded down to two significant digits: advice that never overshoots a limit.
+
+    >>> round_down(0.04567), round_down(0.3), round_down(1234.5)
+    (0.045, 0.3, 1200.0)
+    """
+    unit = 10 ** (math.floor(math.log10(value)) - 1)
+    return float(f"{math.floor(value / unit + 1e-9) * unit:.2g}")  # (+1e-9 and .2g: float rounding, 0.3 / 0.01)

@@ -48,7 +48,7 @@ from torch import nn
 from . import colour, diagnosis, images
 from . import controls as controls_module
 from .checkpoints import validate_resumable
-from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device
+from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device, round_down
 from .errors import ImageError, RecipeError
 from .masks import load_mask, mask_tensor
 from .objective import compute_targets, loss_terms
@@ -124,11 +124,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
                 f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
                 f"needs at least {extractor.min_size} pixels on each side: use a larger image"
             )
-    shapes = [working_shapes(recipe, content_img, img, extractor.min_size, controls.style_scale)
-              for img in style_imgs]
-    content_shape, style_shapes = shapes[0][0], [style_shape for _, style_shape in shapes]
-    if memory_check:  # the largest scale needs the most memory
-        ensure_memory(shape_at_scale(content_shape, max(recipe.scales), extractor.min_size), recipe, device)
+    content_shape, style_shapes = checked_shapes(recipe, content_img, style_imgs, extractor.min_size,
+                                                 controls.style_scale, device if memory_check else None)
 
     image, history = None, None
     if resume is not None:
@@ -390,6 +387,76 @@ def shape_at_scale(shape, scale, min_side):
     """
     scaled = tuple(max(1, round(side * scale)) for side in shape)
     return scaled if scale >= 1 else tuple(max(side, min_side) for side in scaled)
+
+
+def checked_shapes(recipe, content_img, style_imgs, min_side, style_scale=1.0, device=None):
+    """``(content shape, [style shape, ...])`` at full scale (:func:`working_shapes`), returned once every
+    image the run will make has been checked, before any is made.
+
+    The run makes the photo at each of the recipe's scales (its masks at the
+    same sizes) and each painting at each scale; the largest scale makes the
+    largest of each. Raises :class:`~d2lstyle.errors.ImageError` when
+
+    - a scale or the style scale would shrink an image to less than one pixel
+      (one that is merely under ``min_side``, the smallest the network
+      accepts, is enlarged to it: see :func:`shape_at_scale` and
+      :func:`working_shapes`);
+    - the photo at full size is smaller than ``min_side``;
+    - an image is larger than ``images.DEFAULT_MAX_PIXELS``, the largest
+      picture d2lstyle reads;
+
+    and, given a ``device``, :class:`~d2lstyle.errors.MemoryEstimateError`
+    when the photo's optimisation or a painting's features would not fit in
+    its memory (:func:`d2lstyle.devices.ensure_memory`).
+
+    >>> from PIL import Image
+    >>> photo, painting = Image.new("RGB", (400, 300)), Image.new("RGB", (200, 100))
+    >>> checked_shapes(get_recipe("d2l").replace(image_size=200), photo, [painting], 16, style_scale=2)
+    ((150, 200), [(200, 400)])
+    >>> checked_shapes(get_recipe("d2l").replace(image_size=200), photo, [painting], 16, 1e6)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    d2lstyle.errors.ImageError: style scale 1e+06 would make the style image 100000000x200000000 pixels, ...
+    """
+    shapes = [working_shapes(recipe, content_img, img, min_side, style_scale) for img in style_imgs]
+    content_shape, style_shapes = shapes[0][0], [style_shape for _, style_shape in shapes]
+    largest, smallest, limit = max(recipe.scales), min(recipe.scales), images.DEFAULT_MAX_PIXELS
+    height, width = full = shape_at_scale(content_shape, largest, min_side)
+    reference = content_img if content_img is not None else style_imgs[0]
+    long_over_short = max(reference.size) / min(reference.size)  # the photo's: --size keeps it
+    if round(min(content_shape) * smallest) < 1:
+        raise ImageError(f"scale {smallest:g} would shrink the {height}x{width} image to less than one pixel; "
+                         f"use scales of {min_side / min(content_shape):.2g} or more (the network needs "
+                         f"{min_side} pixels on each side)")
+    if min(full) < min_side:
+        raise ImageError(f"the image would be {height}x{width} pixels at size {recipe.image_size}, too small "
+                         f"for layer {recipe.layers()[-1]}: it needs at least {min_side} pixels on each side; "
+                         f"use a larger size (--size {math.ceil(min_side * long_over_short)} or more)")
+    if height * width > limit:
+        raise ImageError(f"the image would be {height}x{width} pixels at size {recipe.image_size}, over the "
+                         f"limit of {limit:,} pixels; use a smaller size "
+                         f"(--size {math.isqrt(int(limit * long_over_short))} or less)")
+    for number, (img, style_shape) in enumerate(zip(style_imgs, style_shapes), 1):
+        if img is None:
+            continue
+        name = "the style image" if len(style_imgs) == 1 else f"style image {number}"
+        painting_ratio = max(img.size) / min(img.size)
+        if round(style_scale * max(content_shape) / painting_ratio) < 1:  # its shorter side, as asked
+            raise ImageError(f"style scale {style_scale:g} would shrink {name} to less than one pixel; use a "
+                             f"style scale of {min_side * painting_ratio / max(content_shape):.2g} or more (the "
+                             f"network needs {min_side} pixels on each side)")
+        style_height, style_width = shape_at_scale(style_shape, largest, min_side)
+        if style_height * style_width > limit:
+            fitting = math.sqrt(limit * painting_ratio) / max(content_shape)
+            raise ImageError(f"style scale {style_scale:g} would make {name} {style_height}x{style_width} pixels, "
+                             f"over the limit of {limit:,} pixels; use a style scale of {round_down(fitting):g} "
+                             "or less (--style-scale)")
+    if device is not None:
+        ensure_memory(full, recipe, device)
+        for style_shape in style_shapes:
+            if style_shape is not None:
+                ensure_memory(shape_at_scale(style_shape, largest, min_side), recipe, device, style_scale)
+    return content_shape, style_shapes
 
 
 def recipe_for_network(recipe, vgg):

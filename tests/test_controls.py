@@ -361,10 +361,13 @@ def test_the_progress_bar_names_each_scale(photo, painting, random_vgg, capsys):
 
 def test_the_memory_check_is_made_for_the_largest_scale(photo, painting, random_vgg, monkeypatch):
     checked = []
-    monkeypatch.setattr(transfer, "ensure_memory", lambda shape, recipe, device: checked.append(shape))
-    run(photo, painting, tiny(steps=2, image_size=(64, 96), scales=(0.25, 0.5)), random_vgg)
-    run(photo, painting, tiny(steps=2, image_size=(64, 96), scales=(0.25, 0.5, 1.0)), random_vgg)
-    assert checked == [(32, 48), (64, 96)]
+    monkeypatch.setattr(transfer, "ensure_memory",
+                        lambda shape, recipe, device, style_scale=None: checked.append((shape, style_scale)))
+    recipe = tiny(steps=3, image_size=(64, 96), scales=(0.25, 0.5, 1.0))
+    run(photo, painting, recipe, random_vgg, controls=Controls(style_scale=0.5))
+    _, painting_shape = transfer.working_shapes(recipe, photo, painting, 2, style_scale=0.5)
+    assert checked == [((64, 96), None), (painting_shape, 0.5)]  # the photo optimised, the painting's features
+    assert max(painting_shape) == 48
 
 
 def test_1024_px_coarse_to_fine_is_refused_before_the_run_when_it_cannot_fit(photo, painting, random_vgg,

@@ -105,6 +105,34 @@ def test_memory_estimate_counts_what_autograd_keeps():
 
 
 
+def test_memory_estimate_without_gradients_counts_one_forward_pass():
+    """A painting's features are computed once, without autograd: conv1_1's input and output, the feature
+    kept, the weights' two copies and the image three times."""
+    recipe = recipes.get_recipe("d2l").replace(content_layers={}, style_layers={"conv1_1": 1.0})
+    conv = 64 * 8 * 8
+    floats = 2 * conv + conv + 2 * (3 * 9 + 1) * 64 + 3 * 3 * 8 * 8
+    assert devices.estimate_memory_bytes((8, 8), recipe, gradients=False) == int(4 * floats * 1.25) + 256 * 2**20
+    default = recipes.get_recipe("default")
+    assert (devices.estimate_memory_bytes((512, 512), default, gradients=False)
+            < devices.estimate_memory_bytes((512, 512), default) / 2)
+
+
+@pytest.mark.parametrize("style_scale", [None, 4.0])
+def test_the_memory_advice_fits(monkeypatch, style_scale):
+    """The --size (or --style-scale) a refusal advises is one that passes the same check."""
+    monkeypatch.setattr(devices, "available_memory_bytes", lambda device: 2**30)  # 1 GiB free
+    recipe = recipes.get_recipe("default")
+    with pytest.raises(d2lstyle.MemoryEstimateError, match="but only 1.0 GiB is free on cpu") as refused:
+        devices.ensure_memory((3000, 4000), recipe, "cpu", style_scale)
+    option = "--size" if style_scale is None else "--style-scale"
+    advised = float(str(refused.value).split(f"({option} ")[1].split()[0])
+    side = advised if style_scale is None else 4000 * advised / style_scale
+    devices.ensure_memory((round(side * 3 / 4), round(side)), recipe, "cpu", style_scale)
+    monkeypatch.setattr(devices, "available_memory_bytes", lambda device: 2**28)  # 256 MiB: not even the network
+    with pytest.raises(d2lstyle.MemoryEstimateError, match="the network alone needs about"):
+        devices.ensure_memory((3000, 4000), recipe, "cpu", style_scale)
+
+
 def test_memory_estimate_grows_with_the_area():
     recipe = d2lstyle.get_recipe("d2l")
     sizes = {side: devices.estimate_memory_bytes((side, side), recipe) for side in (256, 512, 1024)}

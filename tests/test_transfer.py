@@ -188,6 +188,65 @@ def test_a_size_that_cannot_fit_is_refused_before_the_run(content, style, random
         run(content, style, small(image_size=4000), random_vgg)
 
 
+@pytest.mark.parametrize("changes, style_scale, message", [
+    ({}, 1e6, r"style scale 1e\+06 would make the style image \d+x\d+ pixels, over the limit of 40,000,000 pixels; "
+              r"use a style scale of [\d.]+ or less \(--style-scale\)"),
+    ({}, 1e-6, r"style scale 1e-06 would shrink the style image to less than one pixel; use a style scale of "
+               r"[\d.]+ or more \(the network needs 16 pixels"),
+    ({"image_size": 100_000}, 1, r"the image would be 66519x100000 pixels at size 100000, over the limit of "
+                                 r"40,000,000 pixels; use a smaller size \(--size 7754 or less\)"),
+    ({"image_size": 8}, 1, r"the image would be 5x8 pixels at size 8, too small for layer conv5_1: it needs at least "
+                           r"16 pixels on each side; use a larger size \(--size 25 or more\)"),
+    ({"scales": (1e-9, 1.0)}, 1, r"scale 1e-09 would shrink the 32x48 image to less than one pixel; use scales of "
+                                 r"0.5 or more"),
+])
+def test_every_image_the_run_makes_is_checked_before_any_is_made(content, style, random_vgg, monkeypatch, changes,
+                                                                 style_scale, message):
+    """A painting of 100 GB (--style-scale 1e6) or of no pixels, a photo of 6.7 gigapixels: refused before
+    a single image is resized."""
+    monkeypatch.setattr(transfer.images, "preprocess", lambda *args: pytest.fail("an image was made"))
+    with pytest.raises(ImageError, match=message):
+        run(content, style, small(**changes), random_vgg, controls=d2lstyle.Controls(style_scale=style_scale))
+
+
+def test_a_painting_that_cannot_fit_is_refused_with_a_style_scale_that_fits(content, style, random_vgg,
+                                                                           monkeypatch):
+    monkeypatch.setattr(devices, "available_memory_bytes", lambda device: 2**30)  # 1 GiB free
+    monkeypatch.setattr(transfer.images, "preprocess", lambda *args: pytest.fail("an image was made"))
+    recipe = small(image_size=64)
+    with pytest.raises(MemoryEstimateError, match=r"the style image, \d+x\d+ pixels at style scale 30, needs about "
+                                                  r"[\d.]+ GiB, but only 1\.0 GiB is free on cpu") as refused:
+        run(content, style, recipe, random_vgg, controls=d2lstyle.Controls(style_scale=30))
+    advised = float(str(refused.value).split("--style-scale ")[1].split()[0])
+    assert 1 < advised < 30
+    content_shape, _ = transfer.checked_shapes(recipe, content, [style], 16, advised, "cpu")  # it fits
+    assert content_shape == (43, 64)
+
+
+def test_the_sizes_advised_are_the_limits(content):
+    """The sizes the messages above advise are the largest (and smallest) that pass."""
+    assert transfer.checked_shapes(small(image_size=7754), content, [content], 16)[0] == (5158, 7754)
+    with pytest.raises(ImageError, match="over the limit"):
+        transfer.checked_shapes(small(image_size=7755), content, [content], 16)
+    assert transfer.checked_shapes(small(image_size=25), content, [content], 16)[0] == (17, 25)
+    with pytest.raises(ImageError, match="over the limit") as refused:
+        transfer.checked_shapes(small(image_size=512), content, [content], 16, style_scale=1e6)
+    advised = float(str(refused.value).split("use a style scale of ")[1].split()[0])
+    _, [painting] = transfer.checked_shapes(small(image_size=512), content, [content], 16, style_scale=advised)
+    assert 0.9 * 40_000_000 < painting[0] * painting[1] <= 40_000_000
+
+
+@pytest.mark.parametrize("shares", [(), (300, 100, 1), (1, 1, 5), (5, 1, 1)])
+def test_every_scale_gets_a_step_and_the_given_counts_are_kept(shares):
+    for steps in range(3, 40):
+        recipe = small(scales=(0.25, 0.5, 1.0), scale_steps=shares, steps=steps)
+        ends = [last for _, last in transfer.scale_schedule(recipe)]
+        counts = [last - first for last, first in zip(ends, [0] + ends)]
+        assert min(counts) >= 1 and sum(counts) == steps, (steps, counts)
+        if shares and sum(shares) == steps:
+            assert tuple(counts) == shares
+
+
 def test_a_tiny_input_image_is_refused_clearly(style, random_vgg):
     tiny = Image.new("RGB", (12, 40), (10, 20, 30))
     with pytest.raises(ImageError, match="content image is only 12x40 pixels; layer conv5_1 needs at least 16"):
