@@ -83,7 +83,9 @@ def build_parser():
     parser.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
                         help="save a checkpoint every N steps (to OUTPUT with .ckpt added), for --resume")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from the checkpoint that --checkpoint-every wrote for this OUTPUT")
+                        help="continue from the checkpoint that --checkpoint-every wrote for this OUTPUT; it is "
+                             "refused, naming what differs, unless every option and input picture that changes "
+                             "the result is the same")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     steer = parser.add_argument_group(
         "controls", "steering the painting (Gatys et al., 'Controlling Perceptual Factors in Neural Style "
@@ -287,10 +289,13 @@ def run(args):
         say(described)
 
     callbacks = []
-    if args.checkpoint_every:
+    if args.checkpoint_every:  # a checkpoint records what made the run, so that --resume refuses another
+        this_run = checkpoints.describe_run(recipe, network.description, session.seed, content_img, style_imgs,
+                                            controls)
+
         def save_checkpoint_every(info):
             if info.step % args.checkpoint_every == 0:
-                checkpoints.save_checkpoint(checkpoint_file, info.image, info.history, recipe, network.description)
+                checkpoints.save_checkpoint(checkpoint_file, info.image, info.history, this_run)
             return False
         callbacks.append(save_checkpoint_every)
     started = time.perf_counter()
@@ -300,7 +305,7 @@ def run(args):
     seconds = time.perf_counter() - started
     width, height = result.pil().size
     if result.status != "finished" and args.checkpoint_every and result.history["step"]:
-        checkpoints.save_checkpoint(checkpoint_file, result.image, result.history, recipe, network.description)
+        checkpoints.save_checkpoint(checkpoint_file, result.image, result.history, this_run)
     for line in result.advice() if args.quiet else ():  # stylise printed them already when not quiet
         say(f"advice: {line}")
     if result.status == "finished":

@@ -48,8 +48,8 @@ PAINT_ORDER = "the model comes first: d2lstyle-painter paint MODEL PHOTO... -o O
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="d2lstyle-painter",
-        description="Fast style transfer: train a painter network for one painting (minutes, once), "
-                    "then stylise any photo with it in one pass (under a second).",
+        description="Fast style transfer: train a painter network for one painting (once: it takes minutes), "
+                    "then stylise any photo with it in a single forward pass.",
         epilog="Examples: d2lstyle-painter train images/style/starry_night.jpg -o starry.pt ; "
                "d2lstyle-painter paint starry.pt images/content/tubingen.jpg -o tubingen.png",
     )

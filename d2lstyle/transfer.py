@@ -47,7 +47,7 @@ from torch import nn
 
 from . import colour, diagnosis, images
 from . import controls as controls_module
-from .checkpoints import validate_resumable
+from .checkpoints import describe_run, validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device, round_down
 from .errors import ImageError, RecipeError
 from .masks import load_mask, mask_tensor
@@ -104,7 +104,8 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if controls.preserve_colors is not None or controls.has_masks():
         if content_img is None:
             raise RecipeError("keeping the photo's colours or masking a style needs a content image")
-    network_description = vgg.description  # (what a checkpoint records)
+    if resume is not None:  # what a checkpoint records, taken before the paintings are recoloured
+        run = describe_run(recipe, vgg.description, seed, content_img, style_imgs, controls)
     if controls.preserve_colors == "luminance":
         vgg = colour.luminance_only(vgg)  # the network sees the luminance alone
     style_imgs = [img if img is None else colour.recoloured_painting(img, content_img, controls.preserve_colors)
@@ -129,7 +130,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
 
     image, history = None, None
     if resume is not None:
-        history, image, _ = validate_resumable(resume, recipe, network_description)
+        history, image, _ = validate_resumable(resume, run)
         image = images.denormalize(image) if recipe.space == "pixels" else image
     log = TransferLog(recipe, callbacks, progress, history)
     generator = torch.Generator().manual_seed(seed)
