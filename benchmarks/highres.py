@@ -1,6 +1,6 @@
 """High resolution by coarse to fine: time to the quality target at 1024 px, peak memory at 2048 px.
 
-    make bench-highres                                    # both parts; appends its section to results.md
+    make bench-highres                                    # both parts; writes its section of results.md
     python benchmarks/highres.py speed --side 1024        # time to the quality target only
     python benchmarks/highres.py memory --side 2048       # peak memory only (one fresh process per run)
 
@@ -21,8 +21,8 @@ seen, the resident memory before the run, and d2lstyle's estimate for the larges
 starts). The run is a real coarse-to-fine run to 2048 px, with few steps at the full size (the peak comes at
 the first step of the largest scale, when its activations and the optimiser's state first exist together).
 
-The last lines printed are a section for results.md; ``--append`` writes it there (replacing an earlier
-section of its own, leaving the rest of the file as it is).
+The last lines printed are its section for results.md; ``--write`` (or ``--append``, its older name) writes it
+there (``report.py``: in place of its earlier section, leaving the rest of the file as it is).
 """
 
 import argparse
@@ -31,7 +31,6 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -43,9 +42,9 @@ import torch  # noqa: E402
 import d2lstyle  # noqa: E402
 from d2lstyle import devices, quality, transfer  # noqa: E402
 
-from common import CONTENT, STYLE, load_average, machine_description  # noqa: E402
+import report  # noqa: E402
+from common import PeakSampler, finish_run, load_average, load_pair, rss_bytes, run_facts  # noqa: E402
 
-SECTION = "## High resolution: coarse to fine (benchmarks/highres.py)"
 FIVE = {f"relu{block}": 1.0 for block in ("1_1", "2_1", "3_1", "4_1", "5_1")}
 
 
@@ -116,42 +115,28 @@ def time_to_quality(name, recipe, content, style, vgg, every, budget_s):
 # --- memory: a fresh process per run -------------------------------------------------------------------------
 
 
-def rss_bytes():
-    with open("/proc/self/statm") as file:
-        return int(file.read().split()[1]) * resource.getpagesize()
-
-
 def probe(recipe_name, side, full_steps):
     """(Run in a fresh process.) One coarse-to-fine run to ``side`` px; prints its memory as one JSON line."""
     recipe = variants(side)[recipe_name]
     shares = recipe.scale_steps[:-1] + (full_steps,)  # the coarse scales as they are, few steps at the full size
     recipe = recipe.replace(scale_steps=shares, steps=sum(shares))
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    content, style = load_pair()
     vgg = d2lstyle.load_vgg19("original")
     shape, _ = transfer.working_shapes(recipe, content, style)
     estimate = devices.estimate_memory_bytes(shape, recipe)
-    peak, done = [rss_bytes()], threading.Event()
-
-    def sample():
-        while not done.wait(0.002):
-            peak[0] = max(peak[0], rss_bytes())
-
     before = rss_bytes()
-    sampler = threading.Thread(target=sample, daemon=True)
+    sampler = PeakSampler()
     sampler.start()
     started = time.perf_counter()
     # (memory_check=False: the point is to measure what the estimate only predicts)
     result = d2lstyle.stylise(content, style, recipe, vgg, device="cpu", progress=False, memory_check=False)
     seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    peak[0] = max(peak[0], rss_bytes())
+    peak = sampler.stop()
     out = HERE / "highres-pictures"
     out.mkdir(exist_ok=True)
     d2lstyle.save_image(result.image, out / f"{side}-{recipe.optimizer}.png")
     print(json.dumps({"name": recipe_name, "side": side, "shape": shape, "schedule": transfer.scale_schedule(recipe),
-                      "rss_before": before, "peak": peak[0], "ru_maxrss": resource.getrusage(
+                      "rss_before": before, "peak": peak, "ru_maxrss": resource.getrusage(
                           resource.RUSAGE_SELF).ru_maxrss * 1024, "estimate": estimate, "seconds": seconds,
                       "status": result.status}))
 
@@ -186,10 +171,9 @@ def describe_schedule(schedule, shape):
     return ", ".join(parts)
 
 
-def report(speed, memory, device_line, when):
-    lines = [SECTION, "",
-             f"Measured by `python benchmarks/highres.py` on {when}: {device_line}. CPU only, float32 (no "
-             "bfloat16), the original VGG-19, Tübingen / Starry Night. Each scale starts from the last result "
+def section(speed, memory, run):
+    """This script's section of results.md (report.py): the header, then the tables of the parts that ran."""
+    lines = ["CPU only, the original VGG-19, Tübingen / Starry Night. Each scale starts from the last result "
              "upsampled; `steps` are loss evaluations.", ""]
     if speed:
         lines += ["Time to the quality target (style ratio <= 0.45, content ratio <= 0.5, measured at the full "
@@ -219,18 +203,7 @@ def report(speed, memory, device_line, when):
                 f"({describe_schedule(row['schedule'], row['shape'])}) | {row['peak'] / 2**30:.2f} | "
                 f"{(row['peak'] - row['rss_before']) / 2**30:.2f} | {row['estimate'] / 2**30:.2f} | "
                 f"{row['seconds']:.0f} | {row['load_before']:.1f} / {row['load_after']:.1f} |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def append_section(text, path=HERE / "results.md"):
-    """Put ``text`` at the end of results.md, in place of an earlier section of this script's."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION in old:
-        before, _, after = old.partition(SECTION)
-        rest = after.split("\n## ", 1)
-        old = before.rstrip("\n") + ("\n\n## " + rest[1] if len(rest) > 1 else "")
-    path.write_text(old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n", encoding="utf-8")
+    return report.section("highres", "High resolution: coarse to fine (`highres.py`)", run, "\n".join(lines))
 
 
 def main():
@@ -242,16 +215,15 @@ def main():
     parser.add_argument("--every", type=int, default=10, help="measure the quality every this many evaluations")
     parser.add_argument("--budget", type=float, default=1800, help="give up a speed run after this many seconds")
     parser.add_argument("--full-steps", type=int, default=5, help="(memory) steps at the full size")
-    parser.add_argument("--append", action="store_true", help="write the section into results.md")
+    parser.add_argument("--write", "--append", dest="write", action="store_true",
+                        help="write its section into results.md (in place of its earlier one)")
     args = parser.parse_args()
     if args.part == "probe":
         probe(args.recipe, args.side, args.full_steps)
         return
     torch.set_num_threads(min(2, os.cpu_count() or 1))
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
-    when = time.strftime("%Y-%m-%d %H:%M")
-    device_line = machine_description(torch.device("cpu"))
+    run = run_facts("highres.py", sys.argv[1:], torch.device("cpu"), "float32 (precision=\"float32\": no bfloat16)")
+    content, style = load_pair()
     speed, memory = [], []
     if args.part in ("all", "speed"):
         side = args.side or 1024
@@ -269,13 +241,14 @@ def main():
         side = args.side if args.part == "memory" and args.side else 2048
         names = args.recipes.split(",") if args.recipes else list(variants(side))
         memory = measure_memory(names, side, args.full_steps)
-    text = report(speed, memory, device_line, when)
+    finish_run(run)
+    block = section(speed, memory, run)
     say("")
-    say(text)
+    say(block)
     with open(HERE / "highres.json", "a") as file:
-        file.write(json.dumps({"when": when, "speed": speed, "memory": memory}) + "\n")
-    if args.append:
-        append_section(text)
+        file.write(json.dumps({"run": run, "speed": speed, "memory": memory}) + "\n")
+    if args.write:
+        report.write_section(HERE / "results.md", block)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import ctypes
 import json
 import resource
 import sys
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,35 +26,11 @@ import torch  # noqa: E402
 import d2lstyle  # noqa: E402
 from d2lstyle import devices, transfer  # noqa: E402
 
-from common import CONTENT, STYLE, TextbookBaseline  # noqa: E402
-
-
-def rss_bytes():
-    """The process's resident memory now."""
-    with open("/proc/self/statm") as file:
-        return int(file.read().split()[1]) * resource.getpagesize()
+from common import PeakSampler, TextbookBaseline, load_pair, rss_bytes  # noqa: E402
 
 
 def peak_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-
-
-class PeakSampler(threading.Thread):
-    """Samples the resident memory until stopped; ``peak`` is the highest seen."""
-
-    def __init__(self, interval=0.002):
-        super().__init__(daemon=True)
-        self.interval, self.peak, self.done = interval, rss_bytes(), threading.Event()
-
-    def run(self):
-        while not self.done.wait(self.interval):
-            self.peak = max(self.peak, rss_bytes())
-
-    def stop(self):
-        self.done.set()
-        self.join()
-        self.peak = max(self.peak, rss_bytes())
-        return self.peak
 
 
 def trim_heap():
@@ -77,8 +52,7 @@ def main():
     parser.add_argument("--baseline", action="store_true", help="the textbook baseline instead of d2lstyle")
     args = parser.parse_args()
 
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    content, style = load_pair()
     recipe = d2lstyle.get_recipe(args.recipe).replace(image_size=args.side, steps=args.steps)
     if args.single_scale:
         recipe = recipe.replace(scales=(1.0,))

@@ -17,27 +17,26 @@
    relative relu4_2 distance to the photo, divided by the painting's); both < 1
    is the direction test.
 
-It writes its numbers into its own section of benchmarks/results.md (between
-the markers below; the rest of the file is left as it is) unless --no-write.
+It writes its numbers into its own section of benchmarks/results.md (``report.py``:
+the rest of the file is left as it is) unless --no-write.
 """
 
 import argparse
 import json
-import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
-
-import torch
 
 import d2lstyle
 from d2lstyle import painter, quality
 
 HERE = Path(__file__).resolve().parent
-START, END = "<!-- painter_bench: start -->", "<!-- painter_bench: end -->"
-STYLE = "starry_night"
+sys.path.insert(0, str(HERE))
+
+import report  # noqa: E402
+from common import (STYLE, add_device_argument, finish_run, load_average, median, network_precision,  # noqa: E402
+                    run_facts, synchronize, timings)
+
 SIZE = 512
 GOAL_TRAINING_MINUTES = 15
 GOAL_PAINT_SECONDS = 0.5
@@ -45,35 +44,6 @@ GOAL_PAINT_SECONDS = 0.5
 
 def say(message):
     print(f"painter_bench: {message}", file=sys.stderr, flush=True)
-
-
-def load_average():
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
-
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def machine(device):
-    parts = [f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} logical cores visible, "
-             f"torch threads {torch.get_num_threads()}"]
-    try:
-        with open("/proc/cpuinfo") as file:
-            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model name")]
-        if names:
-            parts[0] = f"CPU {names[0]} ({os.cpu_count()} logical cores visible, torch threads " \
-                       f"{torch.get_num_threads()})"
-    except OSError:
-        pass
-    if device.type == "cuda":
-        parts.append(f"GPU {torch.cuda.get_device_name(device)}")
-    parts.append(f"Python {platform.python_version()}, torch {torch.__version__}, d2lstyle {d2lstyle.__version__}")
-    return "; ".join(parts)
 
 
 def train(style_img, vgg, device, model_path):
@@ -102,27 +72,18 @@ def train(style_img, vgg, device, model_path):
     return result.painter, settings, numbers
 
 
-def median_seconds(function, runs, device):
-    timings = []
-    for _ in range(runs):
-        synchronize(device)
-        start = time.perf_counter()
-        function()
-        synchronize(device)
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings), timings
-
-
-def run(args):
+def run(args, argv):
     global SIZE
     if args.quick:  # a smoke test of this script: tiny sizes, the optimisation capped at 20 steps
         SIZE = 64
     device = d2lstyle.pick_device(args.device)
+    precision = (f"the painter in float32; the optimisation's VGG-19 in {network_precision(device)} (the default "
+                 "recipe's precision='auto')")
+    results = run_facts("painter_bench.py", argv, device, precision)
+    results.update(photo=painter.HELD_OUT_PHOTO, style=STYLE, size=SIZE)
     vgg = d2lstyle.load_vgg19("original").to(device)
     style_img = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
     photo = d2lstyle.load_image(d2lstyle.bundled_image(painter.HELD_OUT_PHOTO))
-    results = {"machine": machine(device), "when": time.strftime("%Y-%m-%d %H:%M"), "device": str(device),
-               "load_before": load_average(), "photo": painter.HELD_OUT_PHOTO, "style": STYLE, "size": SIZE}
 
     if args.train:
         net, settings, results["training"] = train(style_img, vgg, device, args.model)
@@ -136,8 +97,8 @@ def run(args):
     results.setdefault("steps_done", settings.steps)
 
     painted = painter.paint(net, photo, SIZE)  # warm-up (and the picture)
-    results["paint_seconds"], results["paint_timings"] = median_seconds(
-        lambda: painter.paint(net, photo, SIZE), args.runs, device)
+    results["paint_timings"] = timings(lambda: painter.paint(net, photo, SIZE), device, args.runs)
+    results["paint_seconds"] = median(results["paint_timings"])
     say(f"painter: {results['paint_seconds']:.3f} s median of {args.runs}")
     results["paint_quality"] = _ratios(quality.measure(painted, photo, style_img))
 
@@ -151,12 +112,13 @@ def run(args):
         result = d2lstyle.stylise(photo, style_img, recipe, vgg, device=device, progress=False)
         optimised.append(result)
 
-    results["optimise_seconds"], results["optimise_timings"] = median_seconds(optimise, args.optimise_runs, device)
+    results["optimise_timings"] = timings(optimise, device, args.optimise_runs)
+    results["optimise_seconds"] = median(results["optimise_timings"])
     say(f"optimisation: {results['optimise_seconds']:.0f} s median of {args.optimise_runs}")
     optimised_img = optimised[-1].pil()
     results["optimise_quality"] = _ratios(quality.measure(optimised_img, photo, style_img))
     results["optimise_steps"] = len(optimised[-1].history["step"])
-    results["load_after"] = load_average()
+    finish_run(results)
     if args.pictures:
         folder = Path(args.pictures)
         folder.mkdir(parents=True, exist_ok=True)
@@ -175,21 +137,14 @@ def passes(quality):
     return "yes" if quality["style"] < 1 and quality["content"] < 1 else "no"
 
 
-def report(results):
-    """The markdown section with the numbers."""
-    lines = [START, "## Painter network against the optimisation (`painter_bench.py`)", ""]
-    lines.append(f"Measured by `python benchmarks/painter_bench.py{' --train' if 'training' in results else ''}` "
-                 f"on {results['when']}: {results['machine']}. Load average (1 min) before/after: "
-                 f"{results['load_before']:.1f} / {results['load_after']:.1f} on {os.cpu_count()} logical cores "
-                 "(other processes share the machine; the times below are wall-clock).")
-    lines.append("")
+def section(results):
+    """This script's section of results.md (report.py): the header, then the numbers."""
     settings = results["settings"]
-    lines.append(f"Painting `{results['style']}`, photo `{results['photo']}` (held out of training), "
-                 f"{results['size']} px, the original VGG-19 for the losses and the quality measure. The painter: "
-                 f"channels {tuple(settings['channels'])}, {settings['residual_blocks']} residual blocks, trained "
-                 f"{results['steps_done']} of {settings['steps']} steps of {settings['batch_size']} crops of "
-                 f"{settings['crop']} px.")
-    lines.append("")
+    lines = [f"Painting `{results['style']}`, photo `{results['photo']}` (held out of training), "
+             f"{results['size']} px, the original VGG-19 for the losses and the quality measure. The painter: "
+             f"channels {tuple(settings['channels'])}, {settings['residual_blocks']} residual blocks, trained "
+             f"{results['steps_done']} of {settings['steps']} steps of {settings['batch_size']} crops of "
+             f"{settings['crop']} px. The times are wall-clock; other processes share the machine.", ""]
     if "training" in results:
         training = results["training"]
         minutes = training["seconds"] / 60
@@ -216,28 +171,16 @@ def report(results):
         f"{', '.join(f'{t:.3f}' for t in results['paint_timings'])}). Style ratio: the result's relative Gram "
         "distance to the painting (relu1_1 ... relu5_1) over the photo's; content ratio: its relative relu4_2 "
         "distance to the photo over the painting's; lower is better for both.",
-        END,
     ]
-    return "\n".join(lines) + "\n"
-
-
-def write_section(path, section):
-    """Replace this benchmark's section of ``path`` (between the markers), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    title = "Painter network against the optimisation (`painter_bench.py`)"
+    return report.section("painter", title, results, "\n".join(lines))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", action="store_true", help="train a painter with the full settings (timed)")
     parser.add_argument("--model", default=None, help="the model file to use (without --train) or to write")
-    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    add_device_argument(parser)
     parser.add_argument("--runs", type=int, default=7, help="painter runs (median; default 7)")
     parser.add_argument("--optimise-runs", type=int, default=1,
                         help="whole optimisation runs (median; default 1: each takes minutes)")
@@ -255,13 +198,13 @@ def main(argv=None):
         args.no_write, args.train, args.runs = True, False, min(args.runs, 3)
         if not args.model:
             parser.error("--quick needs --model")
-    results = run(args)
-    section = report(results)
-    print(section)
+    results = run(args, sys.argv[1:] if argv is None else argv)
+    block = section(results)
+    print(block)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     if not args.no_write:
-        write_section(Path(args.out), section)
+        report.write_section(args.out, block)
         say(f"wrote its section of {args.out}")
 
 

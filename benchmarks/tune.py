@@ -23,7 +23,7 @@ import d2lstyle  # noqa: E402
 from d2lstyle import quality, transfer  # noqa: E402
 from d2lstyle.vgg import min_input_size  # noqa: E402
 
-from common import CONTENT, STYLE, step_flops  # noqa: E402
+from common import CONTENT, STYLE, load_pair, step_flops  # noqa: E402
 
 FIVE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
@@ -91,8 +91,7 @@ def main():
     parser.add_argument("--json", default=None, help="append results to this file")
     parser.add_argument("--save", default=None, help="save each final image into this folder")
     args = parser.parse_args()
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    content, style = load_pair()
     vgg = d2lstyle.load_vgg19("original")
     table = variants(args.side, args.budget)
     names = args.variants.split(",") if args.variants else list(table)

@@ -15,12 +15,11 @@ import d2lstyle  # noqa: E402
 from d2lstyle import quality, transfer  # noqa: E402
 
 import bench  # noqa: E402
-from common import CONTENT, STYLE, load_average  # noqa: E402
+from common import load_average, load_pair  # noqa: E402
 
 
 def main(side):
-    content = d2lstyle.load_image(d2lstyle.bundled_image(CONTENT))
-    style = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
+    content, style = load_pair()
     vgg = d2lstyle.load_vgg19("original")
     default = d2lstyle.get_recipe("default").replace(image_size=side, steps=300)
     shape, _ = transfer.working_shapes(default, content, style)
