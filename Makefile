@@ -7,12 +7,12 @@
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #   make bench      speed and convergence benchmarks (about an hour on 2 cores;
-#                   writes benchmarks/results.md); not part of make test
+#                   writes its section of benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
 #   make bench-painter  the painter network against the optimisation: training time, 512 px
 #                   stylising time and quality (~20 min on 2 cores; writes its section of results.md)
 #   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
-#                   a 2048 px one (about an hour on 2 cores; appends its section to benchmarks/results.md)
+#                   a 2048 px one (about an hour on 2 cores; writes its section of benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
 #   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
 #   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
@@ -98,7 +98,7 @@ bench-quick: $(STAMP)
 bench-painter: $(STAMP)
 	$(BIN)/python benchmarks/painter_bench.py --train --device $(BENCH_DEVICE)
 bench-highres: $(STAMP)
-	$(BIN)/python benchmarks/highres.py all --append
+	$(BIN)/python benchmarks/highres.py all --write
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache build
