@@ -2,6 +2,7 @@
 one clear line, a non-zero exit, no traceback, no input touched."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from d2lstyle import cli
+from d2lstyle import cli, files, settings as settings_module
 
 
 @pytest.fixture
@@ -160,35 +161,58 @@ def test_nan_saves_the_last_good_image_and_explains(pictures, tmp_path, capsys):
     assert Image.open(out).size == (64, 43)
 
 
-def wait_for(path, process, seconds=240):
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if process.poll() is not None:
-            pytest.fail(f"the tool ended early: {process.communicate()}")
+# The command-line tool, held at step 4 of its run (after that step's checkpoint) until a signal comes.
+HOLD_AT_STEP_4 = """
+import sys, time
+from d2lstyle import cli, transfer
+
+real_stylise = transfer.stylise
+
+def stylise_holding_at_step_4(*args, callbacks=(), **kwargs):
+    def hold(info):
+        if info.step == 4:
+            print("holding at step 4", file=sys.stderr, flush=True)
+            time.sleep(600)  # Ctrl-C lands here
+        return False
+    return real_stylise(*args, callbacks=[*callbacks, hold], **kwargs)
+
+transfer.stylise = stylise_holding_at_step_4
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def wait_for_line(text, process, seconds=240):
+    """What ``process`` wrote to stderr up to a line holding ``text``; fails if it ends or never writes it."""
+    deadline, written = time.monotonic() + seconds, b""
+    while text.encode() not in written:
         if time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"{path} never appeared")
-        time.sleep(0.2)
+            pytest.fail(f"{text!r} never came: {written.decode()}")
+        if select.select([process.stderr], [], [], 0.5)[0]:
+            chunk = os.read(process.stderr.fileno(), 4096)  # (not readline: its buffer would hide what came)
+            if not chunk:
+                pytest.fail(f"the tool ended before {text!r}: {written.decode()}")
+            written += chunk
+    return written.decode()
 
 
 @pytest.mark.slow
 def test_ctrl_c_saves_a_valid_image_and_resume_finishes(pictures, tmp_path):
     content, style = pictures
     out = tmp_path / "out.png"
-    checkpoint = cli.checkpoint_path(out)
+    checkpoint = files.checkpoint_path(out)
     args = [content, style, "-o", out, "--network", "random", "--quick", "--quiet", "--preset", "d2l",
             "--steps", "20", "--checkpoint-every", "2"]
-    process = subprocess.Popen(command(*args), stderr=subprocess.PIPE, text=True, env=environment())
-    wait_for(checkpoint, process)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    if process.returncode == 0:
-        pytest.skip("the run finished before Ctrl-C arrived")
+    process = subprocess.Popen([sys.executable, "-c", HOLD_AT_STEP_4, *map(str, args)], stderr=subprocess.PIPE,
+                               text=True, env=environment())
+    before = wait_for_line("holding at step 4", process)
+    process.send_signal(signal.SIGINT)  # always during step 4: the run is held there
+    _, after = process.communicate(timeout=120)
+    err = before + after
     assert process.returncode == 130, err
-    assert "Ctrl-C" in err and "--resume" in err and "Traceback" not in err
+    assert "interrupted by Ctrl-C after 4 of 20 steps" in err and "--resume" in err and "Traceback" not in err
     Image.open(out).verify()  # a complete, valid image file
-    steps_before = len(torch.load(checkpoint, weights_only=True)["history"]["step"])
-    assert 2 <= steps_before < 20
+    assert torch.load(checkpoint, weights_only=True)["history"]["step"] == [1, 2, 3, 4]
 
     done = subprocess.run(command(*args, "--resume"), capture_output=True, text=True, timeout=300, env=environment())
     assert done.returncode == 0, done.stderr
@@ -303,7 +327,9 @@ def test_histogram_matching_from_the_command_line(pictures, tmp_path):
     done = subprocess.run(command(content, style, "-o", out, "--network", "random", "--quick", "--quiet",
                                   "--preserve-colors", "histogram", "--steps", "2"),
                           capture_output=True, text=True, timeout=300, env=environment())
-    assert done.returncode == 0, done.stderr and "the photo's colours (histogram)" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "controls: the photo's colours (histogram)" in done.stderr
+    assert Image.open(out).size == (64, 43)
 
 
 @pytest.mark.parametrize("option, value, message", [
