@@ -19,14 +19,13 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from . import checkpoints, controls as controls_module, images, recipes, settings as settings_module, transfer
+from . import checkpoints, controls as controls_module, files, images, recipes, settings as settings_module, transfer
 from .errors import D2lStyleError, RecipeError
 from .masks import load_mask
-from .vgg import POOLINGS
+from .vgg import POOLINGS, min_input_size
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
@@ -96,7 +95,8 @@ def build_parser():
                             "photo's mean colour and colour covariance before the run")
     steer.add_argument("--style-scale", type=positive_float, default=None, metavar="S",
                        help="the painting's size relative to the photo's (default 1): 2 makes the strokes twice "
-                            "as large, 0.5 half as large")
+                            "as large, 0.5 half as large (a painting too large for the memory is refused before "
+                            "the run; one smaller than the network needs is enlarged to its minimum)")
     steer.add_argument("--style-blend", type=blend_weights, default=None, metavar="W1,W2,...",
                        help="one weight per STYLE, e.g. 0.7,0.3 (finite, >= 0; 0 leaves a style out; default: "
                             "equal weights summing to 1, or 1 each with --mask)")
@@ -105,7 +105,9 @@ def build_parser():
                             "(resized to the photo); give one --mask per STYLE, in order ('none': everywhere)")
     steer.add_argument("--scales", type=scale_list, default=None, metavar="S1,S2,...",
                        help="coarse to fine: optimise at these fractions of --size in turn, each starting from "
-                            "the last result upsampled, e.g. 0.25,0.5,1 (increasing, each in (0, 1])")
+                            "the last result upsampled, e.g. 0.25,0.5,1 (increasing, ending at 1: the result has "
+                            "the full --size); each scale takes at least one step, so --steps must be at least "
+                            "their number")
     steer.add_argument("--scale-steps", type=step_counts, default=None, metavar="N1,N2,...",
                        help="the steps at each of --scales, e.g. 300,100,50 (their sum is --steps unless that is "
                             "given, then they are its proportions; default: equal shares)")
@@ -177,9 +179,9 @@ def blend_weights(text):
 
 def scale_list(text):
     scales = _numbers(text, positive_float, "scales")
-    if any(scale > 1 for scale in scales) or list(scales) != sorted(set(scales)):
-        raise argparse.ArgumentTypeError(f"expected scales increasing up to 1 at most, such as 0.25,0.5,1; "
-                                         f"got {text!r}")
+    if list(scales) != sorted(set(scales)) or scales[-1] != 1:
+        raise argparse.ArgumentTypeError(f"expected scales increasing and ending at 1 (the full --size), such as "
+                                         f"0.25,0.5,1; got {text!r}")
     return scales
 
 
@@ -190,40 +192,37 @@ def step_counts(text):
 # --- the run ----------------------------------------------------------------------------
 
 
-def checkpoint_path(output):
-    """The checkpoint file that belongs to an output file: ``out.png`` -> ``out.png.ckpt``."""
-    output = Path(output)
-    return output.with_name(output.name + ".ckpt")
-
-
-def choose_recipe(args, session, network):
-    """``(recipe, notes)``: the preset with its loss weights for ``network``, the
-    command line's overrides and quick mode applied, and what quick mode changed."""
-    family = network.family if network.family in recipes.BALANCED_FOR else "original"
-    recipe = recipes.get_recipe(args.preset, network=family)
-    changes = {
-        "image_size": args.size, "steps": args.steps, "content_weight": args.content_weight,
-        "style_weight": args.style_weight, "tv_weight": args.tv_weight, "lr": args.lr,
-    }
-    recipe = recipe.replace(**{key: value for key, value in changes.items() if value is not None})
+def choose_recipe(args, session):
+    """``(recipe, notes)``: the preset, resolved once, with the command line's options and quick mode
+    applied, and the lines that say what quick mode changed. Its loss weights are the preset's for the
+    original VGG-19 until :func:`weigh_for_network` gives it the loaded network's (and the options')."""
+    recipe = recipes.get_recipe(args.preset)
+    validate_scale_steps(args, recipe)
+    changes = {"image_size": args.size, "steps": args.steps, "lr": args.lr, "pooling": args.pooling}
     if args.scales is not None:
-        recipe = recipe.replace(scales=args.scales, scale_steps=())
+        changes.update(scales=args.scales, scale_steps=())
     if args.scale_steps is not None:
-        validate_scale_steps(args)
-        recipe = recipe.replace(scale_steps=args.scale_steps,
-                                steps=args.steps if args.steps is not None else sum(args.scale_steps))
-    if args.pooling is not None:
-        recipe = recipe.replace(pooling=args.pooling)
+        changes.update(scale_steps=args.scale_steps,
+                       steps=args.steps if args.steps is not None else sum(args.scale_steps))
+    recipe = recipe.replace(**{key: value for key, value in changes.items() if value is not None})
     return session.cap_recipe(recipe)
 
 
-def validate_scale_steps(args):
-    """Raise RecipeError unless --scale-steps gives one count per scale (of --scales, else the preset's)."""
-    scales = args.scales if args.scales is not None else recipes.get_recipe(args.preset).scales
+def validate_scale_steps(args, recipe):
+    """Raise RecipeError unless --scale-steps gives one count per scale (of --scales, else the recipe's)."""
+    scales = args.scales if args.scales is not None else recipe.scales
     if args.scale_steps is not None and len(args.scale_steps) != len(scales):
         raise RecipeError(f"--scale-steps gives {len(args.scale_steps)} step counts for {len(scales)} scale"
                           f"{'s' * (len(scales) != 1)} ({','.join(f'{s:g}' for s in scales)}): give one per "
                           "scale, and the scales with --scales")
+
+
+def weigh_for_network(recipe, args, network):
+    """``recipe`` with the preset's loss weights for the loaded ``network`` (its family decided by
+    :func:`d2lstyle.recipes.weights_family`), then the weights given on the command line."""
+    recipe = recipe.for_network(recipes.weights_family(network.family))
+    given = {"content_weight": args.content_weight, "style_weight": args.style_weight, "tv_weight": args.tv_weight}
+    return recipe.replace(**{key: value for key, value in given.items() if value is not None})
 
 
 def choose_controls(args, content_img):
@@ -261,26 +260,31 @@ def describe_controls(controls, count):
 def run(args):
     """Do the work for parsed arguments; returns the exit status."""
     protect = [args.content, *args.style, *[mask for mask in args.mask or [] if mask.lower() != "none"]]
-    output = images.validate_output_path(args.output, protect)  # fail now, not after the run
+    output = files.validate_output_path(args.output, protect)  # fail now, not after the run
     session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
                                            device=args.device, verbose=False)
-    validate_scale_steps(args)
+    recipe, notes = choose_recipe(args, session)
     content_img = images.load_image(args.content)
     style_imgs = [images.load_image(path) for path in args.style]
     controls = choose_controls(args, content_img)
-    checkpoint_file = checkpoint_path(output)
+    # every image the run will make, checked before any is made (and before the network loads)
+    transfer.checked_shapes(recipe, content_img, style_imgs, min_input_size(recipe.layers()), controls.style_scale,
+                            session.device)
+    checkpoint_file = files.checkpoint_path(output)
     resume = checkpoints.load_checkpoint(checkpoint_file) if args.resume else None
 
     for line in session.describe().splitlines():
         say(line)
     network = session.load_vgg()
-    recipe, notes = choose_recipe(args, session, network)
+    recipe = weigh_for_network(recipe, args, network)
     for line in notes:
         say(line)
+    schedule = transfer.scale_schedule(recipe)
     scales = ""
-    if len(recipe.scales) > 1:
-        scales = "; scales " + ", ".join(f"{scale:g} ({last - first} steps)" for (scale, last), first in zip(
-            transfer.scale_schedule(recipe), [0] + [last for _, last in transfer.scale_schedule(recipe)]))
+    if len(schedule) > 1:
+        starts = [0] + [last for _, last in schedule]
+        scales = "; scales " + ", ".join(f"{scale:g} ({last - first} steps)"
+                                         for (scale, last), first in zip(schedule, starts))
     say(f"recipe: {recipe.name} ({recipe.steps} steps, size {recipe.image_size}{scales}; {recipe.pooling} pooling; "
         f"loss weights {recipe.content_weight:g}, {recipe.style_weight:g}, {recipe.tv_weight:g} for the "
         f"{recipe.network} VGG-19)")

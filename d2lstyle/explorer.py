@@ -50,7 +50,7 @@ from traitlets import Dict, Float, Int, Unicode, observe, validate
 from . import images, networks
 from .errors import D2lStyleError
 from .controls import Controls
-from .recipes import BALANCED_FOR, INITS, get_recipe
+from .recipes import INITS, get_recipe, weights_family
 from .settings import get_settings
 from .transfer import stylise
 from .vgg import LAYER_NAMES, POOLINGS, layer_index
@@ -211,9 +211,7 @@ class Explorer(traitlets.HasTraits):
         """The network family the loss weights are for: "torchvision" for torchvision's
         VGG-19 (or a file in its layout, once loaded), else "original"."""
         name, vgg = self._loaded_network
-        if self.network_loaded and vgg.family in BALANCED_FOR:
-            return vgg.family
-        return "torchvision" if self.network == "torchvision" else "original"
+        return weights_family(vgg.family if self.network_loaded else self.network)  # (unloaded: its name says)
 
     def preset_recipe(self):
         """The chosen preset with its loss weights for the chosen network."""

@@ -52,7 +52,7 @@ from .devices import ensure_memory, fast_dtype, fast_layout, network_features, p
 from .errors import ImageError, RecipeError
 from .masks import load_mask, mask_tensor
 from .objective import compute_targets, loss_terms
-from .recipes import BALANCED_FOR, Recipe, get_recipe
+from .recipes import BALANCED_FOR, Recipe, get_recipe, weights_family
 from . import runlog
 from .runlog import RunLog, StopRun, device_of
 from .training import (SynthesizedImage, as_normalized, decayed_learning_rate, initial_image, make_closure,
@@ -464,9 +464,8 @@ def recipe_for_network(recipe, vgg):
     """The recipe to run on ``vgg``: a preset's name gives the preset with its loss
     weights for the network's family; a :class:`Recipe` is kept as it is, with
     a warning when its weights were balanced for the other pretrained network."""
-    family = vgg.family if vgg.family in BALANCED_FOR else "original"
     if not isinstance(recipe, Recipe):
-        return get_recipe(recipe, network=family)
+        return get_recipe(recipe, network=weights_family(vgg.family))
     if vgg.family in BALANCED_FOR and recipe.network != vgg.family:
         warnings.warn(
             f"recipe {recipe.name!r} has loss weights balanced for the {recipe.network} VGG-19, but this network "

@@ -338,8 +338,10 @@ def test_histogram_matching_from_the_command_line(pictures, tmp_path):
     ("--style-blend", "0.7,,0.3", "expected weights separated by commas"),
     ("--style-scale", "0", "expected a number > 0, got '0'"),
     ("--style-scale", "inf", "expected a finite number"),
-    ("--scales", "0.5,0.25,1", "expected scales increasing up to 1 at most"),
-    ("--scales", "0.5,2", "expected scales increasing up to 1 at most"),
+    ("--scales", "0.5,0.25,1", "expected scales increasing and ending at 1 (the full --size)"),
+    ("--scales", "0.5,2", "expected scales increasing and ending at 1"),
+    ("--scales", "0.25,0.5", "expected scales increasing and ending at 1 (the full --size), such as 0.25,0.5,1; "
+                             "got '0.25,0.5'"),
     ("--scale-steps", "3,0", "expected a number >= 1, got 0"),
     ("--preserve-colors", "sepia", "invalid choice: 'sepia'"),
     ("--pooling", "min", "invalid choice: 'min'"),
@@ -384,3 +386,114 @@ def test_a_mask_is_never_overwritten(two_styles, capsys):
     status, err = run_main([content, style, second, "-o", sky, "--mask", sky, "--mask", "none", "--network",
                             "random"], capsys)
     assert status == 1 and "refusing to overwrite an input" in err and sky.read_bytes() == before
+
+
+# --- sizes: every scale gets a step, the result has the size --size promises, no image too large -------------
+
+
+def test_fewer_steps_than_scales_is_refused_before_the_run(pictures, tmp_path, capsys, monkeypatch):
+    content, style = pictures
+    monkeypatch.setattr(settings_module.Settings, "load_vgg", lambda self: pytest.fail("the network loaded"))
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--size", "32",
+                            "--scales", "0.25,0.5,1", "--steps", "2"], capsys)
+    assert status == 1 and err.strip().splitlines() == [
+        "d2lstyle: error: 3 scales (0.25, 0.5, 1) need at least 3 steps, one for each, not 2; give more steps or "
+        "fewer scales"]
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("steps", [["--steps", "3"], ["--scale-steps", "300,100,1", "--steps", "10"]])
+def test_coarse_to_fine_ends_at_the_size_promised(pictures, tmp_path, capsys, steps):
+    content, style = pictures
+    out = tmp_path / "o.png"
+    status, err = run_main([content, style, "-o", out, "--network", "random", "--quiet", "--preset", "d2l",
+                            "--size", "32", "--scales", "0.25,0.5,1", *steps], capsys)
+    assert status == 0, err
+    assert "0.5 (1 steps), 1 (1 steps)" in err or "0.5 (2 steps), 1 (1 steps)" in err  # the full size optimised
+    assert Image.open(out).size == (32, 21)  # the photo is 60x40
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--style-scale", "1e6"], "style scale 1e+06 would make the style image 512000000x512000000 pixels, over the "
+                               "limit of 40,000,000 pixels; use a style scale of 12 or less (--style-scale)"),
+    (["--style-scale", "1e-6"], "style scale 1e-06 would shrink the style image to less than one pixel; use a "
+                                "style scale of 0.031 or more (the network needs 16 pixels on each side)"),
+    (["--size", "100000"], "the image would be 66667x100000 pixels at size 100000, over the limit of 40,000,000 "
+                           "pixels; use a smaller size (--size 7745 or less)"),
+    (["--size", "10"], "the image would be 7x10 pixels at size 10, too small for layer relu5_1: it needs at least "
+                       "16 pixels on each side; use a larger size (--size 24 or more)"),
+    (["--scales", "1e-9,1"], "scale 1e-09 would shrink the 341x512 image to less than one pixel; use scales of "
+                             "0.047 or more (the network needs 16 pixels on each side)"),
+    (["--size", "64", "--style-scale", "30"], "the style image, 1920x1920 pixels at style scale 30, needs about"),
+])
+def test_an_image_too_large_or_too_small_is_refused_before_anything_is_made(pictures, tmp_path, capsys, monkeypatch,
+                                                                           options, message):
+    """--style-scale 1e6 once asked Pillow for a painting of about 100 GB: now every image the run would make
+    is checked, against the network's smallest size, the largest picture and the memory (1 GiB free here),
+    before the network loads and before any image is resized."""
+    content, style = pictures
+    monkeypatch.setattr("d2lstyle.devices.available_memory_bytes", lambda device: 2**30)
+    monkeypatch.setattr(settings_module.Settings, "load_vgg", lambda self: pytest.fail("the network loaded"))
+    monkeypatch.setattr(cli.images, "resize", lambda *args: pytest.fail("an image was resized"))
+    existing = tmp_path / "o.png"
+    existing.write_bytes(b"an earlier result")
+    status, err = run_main([content, style, "-o", existing, "--network", "random", *options], capsys)
+    assert status == 1 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert existing.read_bytes() == b"an earlier result"
+
+
+# --- --resume refuses a checkpoint of another run, naming what differs ---------------------------------------
+
+
+@pytest.mark.parametrize("change, difference", [
+    ([], None),  # the same run: it finishes
+    (["--preserve-colors", "luminance"], "preserve colors (was None, now 'luminance')"),
+    (["--style-scale", "2"], "style scale (was 1.0, now 2.0)"),
+    (["--pooling", "avg"], "pooling (was 'max', now 'avg')"),
+    (["--seed", "1"], "seed (was 0, now 1)"),
+    (["--size", "48"], "image_size (was (43, 64), now 48)"),  # quick mode made it 43x64
+    (["--style-weight", "1"], "style_weight (was 0.00091, now 1.0)"),
+    (["--mask", "SKY"], "masked styles (was (), now (1,))"),
+    (["ANOTHER STYLE"], "style image 1 (another picture)"),
+    (["A SECOND STYLE"], "style images (was 1, now 2)"),
+    (["THE PHOTO REPAINTED"], "the photo (another picture)"),
+])
+def test_resume_refuses_a_checkpoint_of_another_run(pictures, tmp_path, capsys, monkeypatch, change, difference):
+    content, style = pictures
+    out = tmp_path / "out.png"
+    common = ["-o", out, "--network", "random", "--quick", "--quiet", "--preset", "d2l", "--steps", "4",
+              "--checkpoint-every", "1"]
+    real_stylise = cli.transfer.stylise
+
+    def stop_after_two_steps(*args, callbacks=(), **kwargs):
+        return real_stylise(*args, callbacks=[*callbacks, lambda info: info.step == 2], **kwargs)
+
+    monkeypatch.setattr(cli.transfer, "stylise", stop_after_two_steps)
+    status, err = run_main([content, style, *common], capsys)
+    assert status == 1 and "stopped after 2 of 4 steps" in err
+    monkeypatch.setattr(cli.transfer, "stylise", real_stylise)
+    checkpoint = files.checkpoint_path(out)
+    kept = checkpoint.read_bytes(), out.read_bytes()
+
+    inputs, options = [content, style], list(change)
+    if change == ["ANOTHER STYLE"] or change == ["A SECOND STYLE"]:
+        other = tmp_path / "other.png"
+        Image.new("RGB", (50, 50), (200, 30, 60)).save(other)
+        inputs, options = ([content, other] if change == ["ANOTHER STYLE"] else [content, style, other]), []
+    elif change == ["THE PHOTO REPAINTED"]:
+        Image.new("RGB", (60, 40), (41, 120, 200)).save(content)  # the same name, one shade of red more
+        options = []
+    elif change == ["--mask", "SKY"]:
+        sky = tmp_path / "sky.png"
+        Image.new("L", (60, 40), 255).save(sky)
+        options = ["--mask", sky]
+    status, err = run_main([*inputs, *common, *options, "--resume"], capsys)
+    if difference is None:
+        assert status == 0 and "saved" in err and "4 steps" in err, err
+        return
+    error = err.strip().splitlines()[-1]
+    assert status == 1 and error.startswith("d2lstyle: error: the checkpoint is from another run than this one: ")
+    assert difference in error and error.endswith("resume with the same options and files, or leave out --resume "
+                                                  "to start afresh")
+    assert (checkpoint.read_bytes(), out.read_bytes()) == kept  # the progress so far is untouched
