@@ -169,7 +169,7 @@ def train(args):
                                            device=args.device, verbose=False)
     settings, notes = choose_settings(args, session)
     try:  # a painting too small for the style layers is refused now, before the network is loaded
-        painter.painting_long_side(style_img.size, settings)
+        style_long_side = painter.painting_long_side(style_img.size, settings)
     except ImageError as error:
         raise ImageError(f"{args.style}: {error}") from None
     photo_paths = painter.photos_in_folder(args.photos) if args.photos else painter.training_photos()
@@ -183,8 +183,9 @@ def train(args):
     for line in session.describe().splitlines() + notes:
         say(line)
     say(f"training on {len(photo_paths)} photos: {', '.join(path.name for path in photo_paths)}")
+    enlarged = " (more, so that the long thin painting's shorter side suits the style layers)"
     say(f"{settings.steps} steps of {settings.batch_size} crops of {settings.crop} px; style size "
-        f"{settings.style_size} px")
+        f"{style_long_side} px{enlarged if style_long_side > settings.style_size else ''}")
     vgg = session.load_vgg()
 
     def save_every(info):
