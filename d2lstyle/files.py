@@ -77,8 +77,8 @@ def load_torch_file(path, what, error_class=D2lStyleError, hint=""):
 
 def describe_file(path):
     """What the file at ``path`` holds, in words, for a message: ``"a picture (PNG)"``, ``"a text file"``,
-    ``"a pickle that names Python code to run (builtins.print)"``, ``"a zip archive that PyTorch cannot read"``
-    or ``"damaged, or a file of another kind"``. Nothing in the file is run: a pickle is only parsed.
+    ``"a pickle that names Python code to run (builtins.print)"``, ``"a PyTorch file (weights or a checkpoint)"``,
+    ``"a zip archive"`` or ``"damaged, or a file of another kind"``. Nothing in the file is run: a pickle is only parsed.
 
     >>> import tempfile
     >>> picture = Path(tempfile.mkdtemp()) / "photo.png"
@@ -96,10 +96,11 @@ def describe_file(path):
         pass
     head = path.read_bytes()[:4096]
     if zipfile.is_zipfile(path):
-        names = pickled_names(_pickle_in_zip(path))
+        data = _pickle_in_zip(path)
+        names = pickled_names(data)
         if names:
             return f"a pickle that names Python code to run ({', '.join(names)})"
-        return "a zip archive that PyTorch cannot read"
+        return "a PyTorch file (weights or a checkpoint)" if data else "a zip archive"
     names = pickled_names(path.read_bytes())
     if names:
         return f"a pickle that names Python code to run ({', '.join(names)})"

@@ -26,7 +26,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
-from .files import validate_output_path, write_atomically
+from .files import describe_file, validate_output_path, write_atomically
 
 # ImageNet statistics of the RGB channels (values in [0, 1]), used by
 # torchvision's pretrained VGG-19.
@@ -122,7 +122,7 @@ def load_image(path, max_pixels=DEFAULT_MAX_PIXELS):
     except Image.DecompressionBombError as error:
         raise ImageError(f"{path}: refused as a possible decompression bomb ({error})") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file that Pillow can read (try PNG or JPEG)") from None
+        raise ImageError(f"{path}: is {describe_file(path)}, not an image file (use PNG or JPEG)") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"{path}: the image is damaged or truncated ({error})") from None
 

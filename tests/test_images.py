@@ -106,9 +106,13 @@ def test_empty_file(tmp_path):
 def test_not_an_image(tmp_path):
     path = tmp_path / "notes.jpg"
     path.write_text("these are not pixels")
-    with pytest.raises(ImageError, match="not an image file"):
+    with pytest.raises(ImageError, match="notes.jpg: is a text file, not an image file"):
         d2lstyle.load_image(path)
     assert path.read_text() == "these are not pixels"
+    model = tmp_path / "starry.png"
+    torch.save({"w": torch.ones(2)}, model)
+    with pytest.raises(ImageError, match=r"starry.png: is a PyTorch file \(weights or a checkpoint\), not an image"):
+        d2lstyle.load_image(model)
 
 
 def test_truncated_jpeg(tmp_path, gradient_image):
