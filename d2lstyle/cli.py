@@ -16,19 +16,17 @@ image so far and exits with status 130.
 """
 
 import argparse
-import math
 import sys
 import time
 
-import torch
-
-from . import checkpoints, controls as controls_module, files, images, recipes, settings as settings_module, transfer
-from .errors import D2lStyleError, RecipeError
+from . import (checkpoints, command_line, controls as controls_module, files, images, recipes,
+               settings as settings_module, transfer)
+from .command_line import (EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int,
+                           seed_number)
+from .errors import RecipeError
 from .masks import load_mask
 from .vgg import POOLINGS, min_input_size
 
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
 
 
 def build_parser():
@@ -118,51 +116,6 @@ def build_parser():
 
 
 # --- option types: each refuses what cannot work, with the reason --------------------
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def seed_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**63 - 1, got {value}")
-    return value
-
-
-def _finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 1e4, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}: a run with it could only "
-                                         "end in NaN")
-    return value
-
-
-def non_negative_float(text):
-    value = _finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r} (0 switches the term off)")
-    return value
-
-
-def positive_float(text):
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
 
 
 def _numbers(text, convert, what):
@@ -325,26 +278,13 @@ def run(args):
 
 
 def say(message):
-    print(f"d2lstyle: {message}", file=sys.stderr)
+    command_line.say("d2lstyle", message)
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except D2lStyleError as error:
-        say(f"error: {error}")
-        return EXIT_ERROR
-    except ValueError as error:  # e.g. an unavailable --device
-        say(f"error: {error}")
-        return EXIT_ERROR
-    except (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError)):
-        say("error: ran out of memory; try a smaller --size")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        say("interrupted before the optimisation started; nothing was written")
-        return EXIT_INTERRUPTED
+    args = build_parser().parse_args(argv)
+    return command_line.run_tool("d2lstyle", run, args,
+                                 interrupted="interrupted before the optimisation started; nothing was written")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ resolution, is the recipe's ``scales`` (and ``scale_steps``).
 (0.7, 0.3)
 """
 
-import math
 from dataclasses import dataclass
 
+from . import numbers
 from .errors import RecipeError
 
 PRESERVE_COLORS = (None, "luminance", "histogram")
@@ -71,14 +71,16 @@ class Controls:
         if self.preserve_colors not in PRESERVE_COLORS:
             raise RecipeError(f"preserve_colors must be None, 'luminance' or 'histogram', not "
                               f"{self.preserve_colors!r}")
-        if not (_is_number(self.style_scale) and self.style_scale > 0):
-            raise RecipeError(f"style scale must be a finite number > 0, not {self.style_scale!r}")
+        should_be = numbers.expected(self.style_scale, above=0)
+        if should_be:
+            raise RecipeError(f"style scale must be {should_be}, not {self.style_scale!r}")
         if self.blend is not None:
             if not isinstance(self.blend, (tuple, list)) or not self.blend:
                 raise RecipeError(f"blend must be a tuple of weights, one per style, not {self.blend!r}")
             for number, weight in enumerate(self.blend, 1):
-                if not (_is_number(weight) and weight >= 0):
-                    raise RecipeError(f"blend weight {number} must be a finite number >= 0, not {weight!r}")
+                should_be = numbers.expected(weight, at_least=0)
+                if should_be:
+                    raise RecipeError(f"blend weight {number} must be {should_be}, not {weight!r}")
             if not any(self.blend):
                 raise RecipeError("every blend weight is 0, so no style would count; give at least one style "
                                   "a weight above 0 (to switch the style loss off, set the style weight to 0)")
@@ -106,7 +108,3 @@ class Controls:
         """True when a run with ``count`` paintings needs none of the several-style machinery: one painting,
         everywhere, with weight 1."""
         return count == 1 and not self.has_masks() and self.blend_for(1) == (1.0,)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -29,12 +29,11 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 from PIL import Image, ImageSequence
 
-from . import images, painter, settings as settings_module
-from .cli import EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int, seed_number
-from .errors import D2lStyleError, ImageError
+from . import command_line, images, painter, settings as settings_module
+from .command_line import EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int, seed_number
+from .errors import ImageError
 from .files import checkpoint_path, describe_file, validate_model_path, validate_output_path, write_atomically
 
 # Formats Pillow can write with several frames.
@@ -126,7 +125,7 @@ def _common_options(parser, network):
 
 
 def say(message):
-    print(f"d2lstyle-painter: {message}", file=sys.stderr)
+    command_line.say("d2lstyle-painter", message)
 
 
 # --- train --------------------------------------------------------------------------------
@@ -356,22 +355,10 @@ def paint(args):
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return train(args) if args.verb == "train" else paint(args)
-    except D2lStyleError as error:
-        say(f"error: {error}")
-        return EXIT_ERROR
-    except ValueError as error:  # e.g. an unavailable --device
-        say(f"error: {error}")
-        return EXIT_ERROR
-    except (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError)):
-        say("error: ran out of memory; try a smaller --size")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        say("interrupted before any work was saved; nothing was written")
-        return EXIT_INTERRUPTED
+    args = build_parser().parse_args(argv)
+    work = train if args.verb == "train" else paint
+    return command_line.run_tool("d2lstyle-painter", work, args,
+                                 interrupted="interrupted before any work was saved; nothing was written")
 
 
 if __name__ == "__main__":

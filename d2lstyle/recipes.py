@@ -48,10 +48,9 @@ measure: tests/test_quality.py). ``get_recipe(name, network)`` picks them;
 """
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
-from . import losses, vgg
+from . import losses, numbers, vgg
 from .errors import RecipeError
 
 
@@ -161,21 +160,18 @@ def _validate_choice(name, value, choices):
         raise RecipeError(f"recipe setting {name} must be one of {', '.join(map(repr, choices))}, not {value!r}")
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _validate_number(name, value, low, low_allowed=True):
     """A finite number >= low (> low when not ``low_allowed``)."""
-    ok = _is_number(value) and (value >= low if low_allowed else value > low)
-    if not ok:
-        bound = f">= {low:g}" if low_allowed else f"> {low:g}"
-        raise RecipeError(f"recipe setting {name} must be a finite number {bound}, not {value!r}")
+    bound = {"at_least": low} if low_allowed else {"above": low}
+    should_be = numbers.expected(value, **bound)
+    if should_be:
+        raise RecipeError(f"recipe setting {name} must be {should_be}, not {value!r}")
 
 
 def _validate_whole(name, value, low):
-    if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
-        raise RecipeError(f"recipe setting {name} must be a whole number >= {low}, not {value!r}")
+    should_be = numbers.expected(value, at_least=low, whole=True)
+    if should_be:
+        raise RecipeError(f"recipe setting {name} must be {should_be}, not {value!r}")
 
 
 def validate_recipe(recipe):
@@ -217,7 +213,7 @@ def validate_recipe(recipe):
     _validate_number("eps", recipe.eps, 0)
     _validate_number("lr_decay_factor", recipe.lr_decay_factor, 0, low_allowed=False)
     if not (isinstance(recipe.betas, tuple) and len(recipe.betas) == 2
-            and all(_is_number(b) and 0 <= b < 1 for b in recipe.betas)):
+            and all(numbers.is_number(b) and 0 <= b < 1 for b in recipe.betas)):
         raise RecipeError(f"recipe setting betas must be two numbers in [0, 1), not {recipe.betas!r}")
     for name in ("content_weight", "style_weight", "tv_weight"):
         _validate_number(name, getattr(recipe, name), 0)
@@ -228,7 +224,7 @@ def validate_recipe(recipe):
     if not valid_size:
         raise RecipeError(f"recipe setting image_size must be a whole number or (height, width), not {size!r}")
     scales = recipe.scales
-    if (not isinstance(scales, tuple) or not scales or not all(_is_number(s) and 0 < s <= 1 for s in scales)
+    if (not isinstance(scales, tuple) or not scales or not all(numbers.is_number(s) and 0 < s <= 1 for s in scales)
             or list(scales) != sorted(set(scales)) or scales[-1] != 1):
         raise RecipeError(f"recipe setting scales must be a tuple increasing from >0 and ending at 1 (the full "
                           f"image size, which the result has), not {scales!r}")

@@ -118,7 +118,7 @@ def test_bad_options_are_usage_errors(pictures, tmp_path, capsys):
     content, style = pictures
     with pytest.raises(SystemExit) as exit_:
         cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--steps", "0"])
-    assert exit_.value.code == 2 and "expected a number >= 1" in capsys.readouterr().err
+    assert exit_.value.code == 2 and "expected a whole number >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main([str(content), str(style), "-o", str(tmp_path / "o.png"), "--preset", "picasso"])
     assert "invalid choice" in capsys.readouterr().err
@@ -232,13 +232,13 @@ def test_resume_without_a_checkpoint(pictures, tmp_path, capsys):
 @pytest.mark.parametrize("option, value, message", [
     ("--content-weight", "inf", "expected a finite number"),
     ("--style-weight", "nan", "expected a finite number"),
-    ("--tv-weight", "-1", "expected a number >= 0"),
-    ("--lr", "0", "expected a number > 0"),
+    ("--tv-weight", "-1", "expected a finite number >= 0"),
+    ("--lr", "0", "expected a finite number > 0"),
     ("--lr", "fast", "expected a number such as 1e4"),
-    ("--size", "0", "expected a number >= 1"),
+    ("--size", "0", "expected a whole number >= 1"),
     ("--steps", "1.5", "expected a whole number"),
     ("--seed", "-1", "expected a seed from 0"),
-    ("--checkpoint-every", "0", "expected a number >= 1"),
+    ("--checkpoint-every", "0", "expected a whole number >= 1"),
 ])
 def test_numbers_that_cannot_work_are_usage_errors(pictures, tmp_path, capsys, option, value, message):
     content, style = pictures
@@ -333,16 +333,16 @@ def test_histogram_matching_from_the_command_line(pictures, tmp_path):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("--style-blend", "0.7,-0.3", "expected a number >= 0, got '-0.3'"),
+    ("--style-blend", "0.7,-0.3", "expected a finite number >= 0, got '-0.3'"),
     ("--style-blend", "0.7,nan", "expected a finite number, got 'nan'"),
     ("--style-blend", "0.7,,0.3", "expected weights separated by commas"),
-    ("--style-scale", "0", "expected a number > 0, got '0'"),
+    ("--style-scale", "0", "expected a finite number > 0, got '0'"),
     ("--style-scale", "inf", "expected a finite number"),
     ("--scales", "0.5,0.25,1", "expected scales increasing and ending at 1 (the full --size)"),
     ("--scales", "0.5,2", "expected scales increasing and ending at 1"),
     ("--scales", "0.25,0.5", "expected scales increasing and ending at 1 (the full --size), such as 0.25,0.5,1; "
                              "got '0.25,0.5'"),
-    ("--scale-steps", "3,0", "expected a number >= 1, got 0"),
+    ("--scale-steps", "3,0", "expected a whole number >= 1, got 0"),
     ("--preserve-colors", "sepia", "invalid choice: 'sepia'"),
     ("--pooling", "min", "invalid choice: 'min'"),
 ])

@@ -8,9 +8,9 @@ d2lstyle.errors.PainterError: painter setting steps must be a whole number >= 1,
 """
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
+from .. import numbers
 from ..errors import PainterError
 from ..vgg import layer_index
 
@@ -81,16 +81,15 @@ def validate_settings(settings):
 
     def whole(name, low):
         value = getattr(settings, name)
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= low):
-            raise PainterError(f"painter setting {name} must be a whole number >= {low}, not {value!r}")
+        should_be = numbers.expected(value, at_least=low, whole=True)
+        if should_be:
+            raise PainterError(f"painter setting {name} must be {should_be}, not {value!r}")
 
     def number(name, low, strict=False):
         value = getattr(settings, name)
-        ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-              and (value > low if strict else value >= low))
-        if not ok:
-            raise PainterError(f"painter setting {name} must be a finite number {'>' if strict else '>='} {low}, "
-                               f"not {value!r}")
+        should_be = numbers.expected(value, **({"above": low} if strict else {"at_least": low}))
+        if should_be:
+            raise PainterError(f"painter setting {name} must be {should_be}, not {value!r}")
 
     channels = settings.channels
     if not (isinstance(channels, tuple) and len(channels) == 3

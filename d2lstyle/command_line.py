@@ -1,0 +1,104 @@
+"""What the two command-line tools (``d2lstyle`` and ``d2lstyle-painter``) share: their exit statuses, the
+types of their numeric options and the shape of their ``main()``.
+
+An option type reads the text argparse hands it and refuses, with the reason, a number that cannot work
+(:mod:`d2lstyle.numbers` holds the rule); argparse turns that into a usage error, exit status 2.
+:func:`run_tool` runs a tool's work and turns every problem a user can cause into one line on standard error
+and a non-zero exit status, never a traceback.
+
+>>> positive_int("3")
+3
+>>> non_negative_float("-1")
+Traceback (most recent call last):
+...
+argparse.ArgumentTypeError: expected a finite number >= 0, got '-1' (0 switches the term off)
+"""
+
+import argparse
+import sys
+
+import torch
+
+from . import numbers
+from .errors import D2lStyleError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
+
+
+# --- option types: each refuses what cannot work, with the reason --------------------
+
+
+def _whole(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text):
+    value = _whole(text)
+    should_be = numbers.expected(value, at_least=1, whole=True)
+    if should_be:
+        raise argparse.ArgumentTypeError(f"expected {should_be}, got {value}")
+    return value
+
+
+def seed_number(text):
+    value = _whole(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**63 - 1, got {value}")
+    return value
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 1e4, got {text!r}") from None
+    if not numbers.is_number(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}: a run with it could only "
+                                         "end in NaN")
+    return value
+
+
+def non_negative_float(text):
+    value = _finite_float(text)
+    should_be = numbers.expected(value, at_least=0)
+    if should_be:
+        raise argparse.ArgumentTypeError(f"expected {should_be}, got {text!r} (0 switches the term off)")
+    return value
+
+
+def positive_float(text):
+    value = _finite_float(text)
+    should_be = numbers.expected(value, above=0)
+    if should_be:
+        raise argparse.ArgumentTypeError(f"expected {should_be}, got {text!r}")
+    return value
+
+
+# --- main() ------------------------------------------------------------------------------------------
+
+
+def say(tool, message):
+    """Print ``message`` on standard error, after the tool's name."""
+    print(f"{tool}: {message}", file=sys.stderr)
+
+
+def run_tool(tool, work, args, interrupted):
+    """``work(args)``'s exit status, or EXIT_ERROR after one line for a problem the user can fix (a
+    D2lStyleError, an unavailable device, no memory), or EXIT_INTERRUPTED after the line ``interrupted``
+    when Ctrl-C comes before the work has anything to save (the work handles it from then on)."""
+    try:
+        return work(args)
+    except D2lStyleError as error:
+        say(tool, f"error: {error}")
+    except ValueError as error:  # e.g. an unavailable --device
+        say(tool, f"error: {error}")
+    except (MemoryError, getattr(torch, "OutOfMemoryError", MemoryError)):
+        say(tool, "error: ran out of memory; try a smaller --size")
+    except KeyboardInterrupt:
+        say(tool, interrupted)
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR
