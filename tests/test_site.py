@@ -94,6 +94,11 @@ def test_every_notebook_has_a_page_and_the_site_has_a_gallery_search_and_student
     assert (html / "gallery.html").is_file() and (html / "student_versions.html").is_file()
     assert (html / "search.html").is_file() and (html / "searchindex.js").is_file()
     assert (html / "_static" / "mathjax" / "MathJax.js").is_file()
+    # the Reference section: docs/ and the benchmarks' results, at their repository paths
+    assert "Reference" in (html / "index.html").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        assert (html / "docs" / f"{path.stem}.html").is_file(), f"docs/{path.name}"
+    assert (html / "benchmarks" / "results.html").is_file() and (html / "images" / "CREDITS.html").is_file()
 
 
 def test_a_page_shows_its_figures_and_typesets_its_maths_offline(site, page):
