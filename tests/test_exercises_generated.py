@@ -27,7 +27,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob(make.NOTEBOOK_PATTERN))
 STUDENT_NOTEBOOKS = sorted((ROOT / "exercises").glob(make.NOTEBOOK_PATTERN))
 
 
-# --- synthetic notebooks, written the way README.md ("adding an exercise") asks ------------------
+# --- synthetic notebooks, written the way docs/lecturers.md ("adding an exercise") asks ------
 
 
 def solution_cell(source, grade_id):
