@@ -163,8 +163,12 @@ def test_nan_saves_the_last_good_image_and_explains(pictures, tmp_path, capsys):
 
 # The command-line tool, held at step 4 of its run (after that step's checkpoint) until a signal comes.
 HOLD_AT_STEP_4 = """
-import sys, time
+import signal, sys, time
 from d2lstyle import cli, transfer
+
+# Ctrl-C as in a terminal: a shell without job control (CI's) starts background commands with SIGINT ignored,
+# and Python keeps an ignored SIGINT ignored, so the signal would never land
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 real_stylise = transfer.stylise
 
@@ -431,6 +435,7 @@ def test_an_image_too_large_or_too_small_is_refused_before_anything_is_made(pict
     is checked, against the network's smallest size, the largest picture and the memory (1 GiB free here),
     before the network loads and before any image is resized."""
     content, style = pictures
+    monkeypatch.delenv("D2LSTYLE_QUICK", raising=False)  # make test's quick mode would cap --size at 64
     monkeypatch.setattr("d2lstyle.devices.available_memory_bytes", lambda device: 2**30)
     monkeypatch.setattr(settings_module.Settings, "load_vgg", lambda self: pytest.fail("the network loaded"))
     monkeypatch.setattr(cli.images, "resize", lambda *args: pytest.fail("an image was resized"))

@@ -241,7 +241,8 @@ def test_train_names_a_file_of_the_wrong_kind_for_what_it_is(case, model, pictur
 
 
 def test_a_folder_with_photos_that_cannot_be_painted_is_refused_whole_naming_each(model, pictures, tmp_path,
-                                                                                  capsys):
+                                                                                  capsys, monkeypatch):
+    monkeypatch.delenv("D2LSTYLE_QUICK", raising=False)  # make test's quick mode would cap --size at 64
     _, photos = pictures
     Image.new("RGB", (600, 5), (90, 90, 90)).save(photos / "thin.png")  # 512x4 at --size 512: under 8 pixels
     (photos / "notes.png").write_text("not a photo")
