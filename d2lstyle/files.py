@@ -22,6 +22,7 @@ ever left half-written:
 'tubingen.png.ckpt'
 """
 
+import codecs
 import os
 import pickletools
 import tempfile
@@ -35,6 +36,8 @@ from .errors import D2lStyleError, ImageError
 
 # Pickle instructions that make the unpickler import a name and call it: what an unsafe file needs.
 CODE_OPCODES = {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX"}
+# How much of a file is read to say what it is: enough for a pickle's first names, never a whole video.
+SNIFF_BYTES = 1 << 20
 # Names that every file torch.save writes uses to rebuild tensors and dicts (weights_only=True allows them).
 TENSOR_NAMES = ("torch.", "collections.OrderedDict", "_codecs.encode")
 
@@ -68,6 +71,8 @@ def load_torch_file(path, what, error_class=D2lStyleError, hint=""):
     except Exception:  # noqa: BLE001 - torch.load fails on foreign files in many ways; the file is described
         pass
     kind = describe_file(path)
+    if kind.startswith("a PyTorch file"):  # it is one, yet torch.load failed on it
+        kind = "a damaged PyTorch file, or one written by another program"
     if kind.startswith("a pickle"):
         raise error_class(f"{path}: refused: it is {kind}, so loading it would run code from the file; "
                           f"d2lstyle loads only plain tensors, which a {what} holds. Use only files you trust"
@@ -94,19 +99,21 @@ def describe_file(path):
             return f"a picture ({img.format})"
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         pass
-    head = path.read_bytes()[:4096]
+    with open(path, "rb") as file:
+        head = file.read(SNIFF_BYTES)
     if zipfile.is_zipfile(path):
         data = _pickle_in_zip(path)
         names = pickled_names(data)
         if names:
             return f"a pickle that names Python code to run ({', '.join(names)})"
         return "a PyTorch file (weights or a checkpoint)" if data else "a zip archive"
-    names = pickled_names(path.read_bytes())
+    names = pickled_names(head)
     if names:
         return f"a pickle that names Python code to run ({', '.join(names)})"
-    if head and b"\0" not in head:
+    start = head[:4096]
+    if start and b"\0" not in start:
         try:
-            head.decode("utf-8")
+            codecs.getincrementaldecoder("utf-8")().decode(start, final=False)  # a character cut at the end is fine
             return "a text file"
         except UnicodeDecodeError:
             pass
@@ -134,19 +141,20 @@ def pickled_names(data, limit=3):
                 names.append(f"{strings[-2]}.{strings[-1]}")
             elif opcode.name in CODE_OPCODES and not names:
                 names.append("an object")
-    except Exception:  # noqa: BLE001 - not a pickle (or a damaged one): nothing it would run is known
-        return []
+    except Exception:  # noqa: BLE001 - not a pickle, or one cut short: only the names it spelled out count
+        names = [name for name in names if name != "an object"]
     unique = [name for name in dict.fromkeys(names) if not name.startswith(TENSOR_NAMES)]
     return unique[:limit]
 
 
 def _pickle_in_zip(path):
-    """The pickled part (``*/data.pkl``) of a zip file written by ``torch.save``, or b''."""
+    """The start of the pickled part (``*/data.pkl``) of a zip file written by ``torch.save``, or b''."""
     try:
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
                 if name.endswith("data.pkl"):
-                    return archive.read(name)
+                    with archive.open(name) as part:
+                        return part.read(SNIFF_BYTES)
     except (zipfile.BadZipFile, OSError):
         pass
     return b""

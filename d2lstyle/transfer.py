@@ -119,12 +119,6 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # the shapes repeat: let cuDNN pick its fastest kernels once
     extractor = FeatureExtractor(vgg.with_pooling(recipe.pooling).to(device), recipe.layers())
-    for role, img in [("content", content_img)] + [("style", img) for img in style_imgs]:
-        if img is not None and min(img.size) < extractor.min_size:
-            raise ImageError(
-                f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
-                f"needs at least {extractor.min_size} pixels on each side: use a larger image"
-            )
     content_shape, style_shapes = checked_shapes(recipe, content_img, style_imgs, extractor.min_size,
                                                  controls.style_scale, device if memory_check else None)
 
@@ -406,6 +400,8 @@ def checked_shapes(recipe, content_img, style_imgs, min_side, style_scale=1.0, d
     - an image is larger than ``images.DEFAULT_MAX_PIXELS``, the largest
       picture d2lstyle reads;
 
+    - the photo or a painting as given is smaller than ``min_side``;
+
     and, given a ``device``, :class:`~d2lstyle.errors.MemoryEstimateError`
     when the photo's optimisation or a painting's features would not fit in
     its memory (:func:`d2lstyle.devices.ensure_memory`).
@@ -419,6 +415,12 @@ def checked_shapes(recipe, content_img, style_imgs, min_side, style_scale=1.0, d
     ...
     d2lstyle.errors.ImageError: style scale 1e+06 would make the style image 100000000x200000000 pixels, ...
     """
+    for role, img in [("content", content_img)] + [("style", img) for img in style_imgs]:
+        if img is not None and min(img.size) < min_side:
+            raise ImageError(
+                f"the {role} image is only {img.size[0]}x{img.size[1]} pixels; layer {recipe.layers()[-1]} "
+                f"needs at least {min_side} pixels on each side: use a larger image"
+            )
     shapes = [working_shapes(recipe, content_img, img, min_side, style_scale) for img in style_imgs]
     content_shape, style_shapes = shapes[0][0], [style_shape for _, style_shape in shapes]
     largest, smallest, limit = max(recipe.scales), min(recipe.scales), images.DEFAULT_MAX_PIXELS

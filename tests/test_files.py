@@ -92,8 +92,33 @@ def test_missing_and_folder_paths_say_so_with_the_hint(tmp_path):
         files.load_torch_file(tmp_path, "model file", CheckpointError)
 
 
-def test_a_plain_file_of_tensors_loads():
-    assert files.pickled_names(pickle.dumps({"w": [1.0, 2.0]})) == []
+def test_a_file_of_tensors_loads_and_names_no_code(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"w": torch.arange(3.0), "b": torch.ones(2, dtype=torch.int64)}, path)
+    loaded = files.load_torch_file(path, "weights file")
+    assert torch.equal(loaded["w"], torch.arange(3.0)) and loaded["b"].dtype == torch.int64
+    # torch.save names torch's own rebuilders (torch._utils._rebuild_tensor_v2, ...): those are no code to refuse
+    assert files.pickled_names(files._pickle_in_zip(path)) == []
+    assert files.describe_file(path) == "a PyTorch file (weights or a checkpoint)"
+
+
+def test_a_damaged_pytorch_file_is_named_so(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"w": torch.ones(1000)}, path)
+    data = bytearray(path.read_bytes())
+    data[-400:-300] = bytes(100)  # damage the archive's directory, keep its pickle
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError) as caught:
+        files.load_torch_file(path, "model file", CheckpointError)
+    assert "not a model file" in str(caught.value) and "(weights or a checkpoint), not" not in str(caught.value)
+
+
+def test_a_long_pickle_that_names_code_is_refused_from_its_start(tmp_path):
+    path = tmp_path / "big.pt"
+    path.write_bytes(pickle.dumps([Exploit(), bytes(3 * files.SNIFF_BYTES)], protocol=4))
+    with pytest.raises(CheckpointError, match=r"refused: .*test_files.record"):
+        files.load_torch_file(path, "model file", CheckpointError)
+    assert RAN == []
 
 
 def test_a_model_path_with_an_image_extension_or_over_an_input_is_refused(tmp_path):

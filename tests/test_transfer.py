@@ -304,7 +304,7 @@ def test_a_resumed_run_log_goes_on_from_its_history():
     log = runlog.RunLog(5, history, callbacks=[lambda info: info == "third"], progress=False)
     seconds = log.record_step({"content": 0.5, "style": 0.5, "tv": 0.0, "total": 1.0}, lr=0.05)
     assert log.done == 3 and history["step"] == [1, 2, 3] and history["lr"][-1] == 0.05
-    assert 9.0 <= seconds == history["seconds"][-1] < 60  # the clock goes on from the 9 s already spent
+    assert 9.0 <= seconds == history["seconds"][-1]  # the clock goes on from the 9 s already spent
     log.ask_callbacks("second")  # a callback that returns False lets the run go on
     with pytest.raises(runlog.StopRun) as stop:
         log.ask_callbacks("third")
