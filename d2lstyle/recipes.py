@@ -331,9 +331,9 @@ PYTORCH = Recipe(
     image_size=512, init="content", space="pixels", clamp=True,
     source="Alexis Jacq and Winston Herring: Neural Transfer Using PyTorch (pytorch.org tutorials)",
     notes=(
-        "The tutorial's L-BFGS has no line search; this preset adds one (strong Wolfe). Without it, the first "
-        "full step overshoots on the original VGG-19 (loss 1.5e4 -> 1.3e7 at 128 px, in float32 on an AMD "
-        "EPYC) and the run ends as far from the photo as the painting is.",
+        "The tutorial's L-BFGS has no line search; this preset adds one (strong Wolfe). Without it, L-BFGS's "
+        "first full step can overshoot on the original VGG-19 (the loss grows a thousandfold) and the run end "
+        "as far from the photo as the painting is: tests/test_quality.py's direction test caught it.",
         "The tutorial's 'conv_4' is the fourth convolution, conv2_2, not a layer of block 4.",
         "It uses 512 px on a GPU and 128 px on a CPU, and resizes the shorter side.",
         "Its Gram matrix is divided by B*C*H*W with a batch B of 1, the same as C*H*W.",
