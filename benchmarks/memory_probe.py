@@ -7,7 +7,7 @@ Prints one JSON line: the process's resident memory just before the run
 (after handing freed heap back to the system), the highest resident memory
 seen during the run (sampled every 2 ms by a thread), the process's peak
 (``ru_maxrss``), and d2lstyle's own estimate
-(:func:`d2lstyle.transfer.estimate_memory_bytes`). A fresh process per
+(:func:`d2lstyle.devices.estimate_memory_bytes`). A fresh process per
 measurement, because ``ru_maxrss`` only ever grows and freed memory is not
 always returned to the system.
 """
