@@ -211,6 +211,9 @@ def test_cosine_learning_rate_by_hand():
     ({"channels": (16, 32)}, "channels must be three"), ({"steps": 0}, "steps must be a whole number >= 1"),
     ({"lr": float("nan")}, "lr must be a finite number > 0"), ({"style_layers": ("relu9_1",)}, "relu9_1"),
     ({"crop": 8}, "crop must be a whole number >= 16"), ({"style_weight": -1.0}, "style_weight"),
+    ({"max_crop_scale": 0.5}, "max_crop_scale must be a finite number >= 1"),
+    ({"upsample": "bicubic"}, "upsample must be one of nearest, bilinear, not 'bicubic'"),
+    ({"padding": "circular"}, "padding must be one of reflect, zeros, not 'circular'"),
 ])
 def test_bad_settings_are_refused(change, message):
     with pytest.raises(Exception, match=message):
@@ -263,6 +266,22 @@ def test_photo_batch_flips_scales_and_enlarges():
     assert any(m > 0.1 for m in means) and any(m < -0.1 for m in means)  # flipped about half of the time
     # the photo's shorter side (30) is under the crop (40): it is enlarged, never padded
     assert all(abs(m) > 0.1 for m in means)
+
+
+@pytest.mark.parametrize("max_scale", [2.0, 4.0])
+def test_a_crop_shows_between_1_and_max_scale_crop_sizes_of_the_photos_shorter_side(max_scale):
+    # a 400 x 400 photo whose grey level is its x coordinate: a crop's span of grey levels says how wide a
+    # piece of the photo it shows
+    ramp = Image.fromarray(np.tile(np.linspace(0, 255, 400).round().astype(np.uint8)[None, :, None], (400, 1, 3)))
+    widths = []
+    for step in range(150):
+        crop = images.denormalize(painter.photo_batch([ramp], crop=40, batch_size=1, step=step, max_scale=max_scale))
+        row = crop[0, 0, 20] * 255
+        widths.append(abs(float(row[-1] - row[0])) * 400 / 255 * 40 / 39)  # photo pixels across the crop
+    # the photo's shorter side (400) scaled to between 40 and max_scale * 40 pixels: a crop shows 400 / max_scale
+    # to 400 of the photo's pixels, and both ends of that range are reached
+    assert min(widths) > 400 / max_scale - 12 and max(widths) < 400 + 12
+    assert min(widths) < 400 / max_scale + 40 and max(widths) > 330
 
 
 def test_normalised_loss_weights_make_relative_distances(vgg, photos, style_picture):
@@ -396,7 +415,8 @@ def test_a_painting_too_small_for_the_style_layers_is_refused_with_its_size(vgg,
     with pytest.raises(ImageError, match=r"^the painting is only 3000x6 pixels; layer relu5_1 needs at least 16 pixels "
                                          r"on each side: use a painting at least 16 pixels on each side$"):
         train(TINY, vgg, photos, stripes(3000, 6))
-    shallow = TINY.replace(style_layers=("relu1_1", "relu2_1"))  # one pooling: 2 pixels are enough
+    # content and style layers after one pooling: 2 pixels are enough
+    shallow = TINY.replace(content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1"))
     assert painter.painting_long_side((3000, 6), shallow) == 1000
 
 
@@ -531,6 +551,34 @@ def test_foreign_and_damaged_model_files_are_refused_clearly(vgg, photos, style_
         painter.load_painter(variant("nan.pt", state_dict=broken))
     with pytest.raises(PainterError, match="model.pt: is a d2lstyle painter model file, not a training checkpoint"):
         painter.load_training_checkpoint(valid)
+
+
+def test_a_model_file_of_the_first_format_still_loads_as_it_was_trained(vgg, photos, style_picture, tmp_path):
+    valid, _ = saved_model(tmp_path, vgg, photos, style_picture)
+    payload = torch.load(valid, weights_only=True)
+    assert payload["format"] == painter.FORMAT == "d2lstyle-painter-2"
+    first = {key: value for key, value in payload["settings"].items()
+             if key not in ("max_crop_scale", "upsample", "padding")}  # the settings format 1 did not have
+    torch.save({**payload, "format": "d2lstyle-painter-1", "settings": first}, tmp_path / "first.pt")
+    old, new = painter.load_painter(tmp_path / "first.pt"), painter.load_painter(valid)
+    # format 1 trained on crops at 1 to 2 crop sizes, with nearest-neighbour upsampling and reflection padding
+    assert (old.settings.max_crop_scale, old.settings.upsample, old.settings.padding) == (2.0, "nearest", "reflect")
+    assert old.settings.replace(max_crop_scale=new.settings.max_crop_scale) == new.settings
+    photo = Image.new("RGB", (40, 30), (90, 140, 200))
+    assert np.array_equal(np.asarray(painter.paint(old.painter, photo, 32)),
+                          np.asarray(painter.paint(new.painter, photo, 32)))
+    assert painter.describe_painter_file(tmp_path / "first.pt") == "a d2lstyle painter model file"
+
+
+def test_a_training_checkpoint_of_the_first_format_is_refused_in_one_line(vgg, photos, style_picture, tmp_path):
+    _, result = saved_model(tmp_path, vgg, photos, style_picture)
+    checkpoint = {**result.checkpoint, "format": "d2lstyle-painter-training-1"}
+    torch.save(checkpoint, tmp_path / "old.ckpt")
+    with pytest.raises(PainterError) as refused:
+        painter.load_training_checkpoint(tmp_path / "old.ckpt")
+    message = str(refused.value)
+    assert "\n" not in message and "'d2lstyle-painter-training-1'" in message and "start the training again" in message
+    assert painter.describe_painter_file(tmp_path / "old.ckpt") == "a d2lstyle painter training checkpoint"
 
 
 def test_the_painters_own_files_are_named_for_what_they_are(vgg, photos, style_picture, tmp_path):

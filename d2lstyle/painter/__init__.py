@@ -41,22 +41,24 @@ is here, as ``painter.X``.
 """
 
 from .loss import batch_loss_terms, loss_recipe, painting_long_side, recipe_from_weights
-from .model_file import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, FORMAT, MODEL_FILE, SavedPainter, describe_painter_file,
-                         load_painter, load_training_checkpoint, save_painter, save_training_checkpoint)
-from .network import (MIN_SIDE, ConvNormReLU, InstanceNorm, Painter, ResidualBlock, UpsampleConv, conv_layer,
-                      instance_norm, new_painter, paint, painted_shape)
-from .photos import (HELD_OUT_PHOTO, MAX_CROP_SCALE, load_picture, matplotlib_sample_photo, photo_batch,
+from .model_file import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, EARLIER_FORMATS, FORMAT, MODEL_FILE, SavedPainter,
+                         describe_painter_file, load_painter, load_training_checkpoint, save_painter,
+                         save_training_checkpoint)
+from .network import (MIN_SIDE, PADDING_MODES, UPSAMPLE_MODES, ConvNormReLU, InstanceNorm, Painter, ResidualBlock,
+                      UpsampleConv, conv_layer, instance_norm, new_painter, paint, painted_shape)
+from .photos import (HELD_OUT_PHOTO, flat_photo, load_picture, matplotlib_sample_photo, package_file, photo_batch,
                      photos_in_folder, shrink_for_crops, training_photos)
-from .settings import PainterSettings, validate_settings
+from .settings import MAX_CROP_SCALE, PainterSettings, validate_settings
 from .training import (TrainingResult, TrainingStep, channels_last_network, cosine_learning_rate,
                        image_fingerprint, train_painter)
 
 __all__ = [
-    "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "FORMAT", "HELD_OUT_PHOTO", "MAX_CROP_SCALE", "MIN_SIDE", "MODEL_FILE",
-    "ConvNormReLU", "InstanceNorm", "Painter", "PainterSettings", "ResidualBlock", "SavedPainter", "TrainingResult",
-    "TrainingStep", "UpsampleConv", "batch_loss_terms", "channels_last_network", "conv_layer",
-    "cosine_learning_rate", "describe_painter_file", "image_fingerprint", "instance_norm", "load_painter",
-    "load_picture", "load_training_checkpoint", "loss_recipe", "matplotlib_sample_photo", "new_painter", "paint",
-    "painted_shape", "painting_long_side", "photo_batch", "photos_in_folder", "recipe_from_weights", "save_painter",
+    "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "EARLIER_FORMATS", "FORMAT", "HELD_OUT_PHOTO", "MAX_CROP_SCALE",
+    "MIN_SIDE", "MODEL_FILE", "PADDING_MODES", "UPSAMPLE_MODES", "ConvNormReLU", "InstanceNorm", "Painter",
+    "PainterSettings", "ResidualBlock", "SavedPainter", "TrainingResult", "TrainingStep", "UpsampleConv",
+    "batch_loss_terms", "channels_last_network", "conv_layer", "cosine_learning_rate", "describe_painter_file",
+    "flat_photo", "image_fingerprint", "instance_norm", "load_painter", "load_picture", "load_training_checkpoint",
+    "loss_recipe", "matplotlib_sample_photo", "new_painter", "package_file", "paint", "painted_shape",
+    "painting_long_side", "photo_batch", "photos_in_folder", "recipe_from_weights", "save_painter",
     "save_training_checkpoint", "shrink_for_crops", "train_painter", "training_photos", "validate_settings",
 ]

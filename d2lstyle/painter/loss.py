@@ -8,9 +8,9 @@ For a photo p, the painter's output x = f_W(p) and the painting a,
           + \beta \sum_l w^s_l L^l_\text{style}(x, a) + \gamma L_\text{TV}(x)
 
 >>> from d2lstyle.painter import PainterSettings
->>> recipe = recipe_from_weights(PainterSettings(), {"relu2_2": 0.5}, {"relu1_1": 2.0})
->>> recipe.content_layers, recipe.style_weight
-({'relu2_2': 0.5}, 10.0)
+>>> recipe = recipe_from_weights(PainterSettings(style_weight=2.0), {"relu4_2": 0.5}, {"relu1_1": 3.0})
+>>> recipe.content_layers, recipe.style_layers, recipe.style_weight
+({'relu4_2': 0.5}, {'relu1_1': 3.0}, 2.0)
 """
 
 import math

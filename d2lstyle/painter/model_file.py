@@ -25,11 +25,16 @@ from torch import nn
 from ..errors import D2lStyleError, PainterError
 from ..files import describe_file, load_torch_file, write_atomically
 from ..objective import LOSS_TERMS
-from .network import Painter
+from .network import Painter, new_painter
 from .settings import PainterSettings
 
-FORMAT = "d2lstyle-painter-1"
-CHECKPOINT_FORMAT = "d2lstyle-painter-training-1"
+FORMAT = "d2lstyle-painter-2"
+CHECKPOINT_FORMAT = "d2lstyle-painter-training-2"
+# Model files of earlier formats that still load: format -> the settings such a file lacks, with the values its
+# painter was trained with (format 1: crops at 1 to 2 crop sizes, nearest-neighbour upsampling, reflection
+# padding, before those were settings).
+EARLIER_FORMATS = {"d2lstyle-painter-1": {"max_crop_scale": 2.0, "upsample": "nearest", "padding": "reflect"}}
+EARLIER_CHECKPOINT_FORMATS = ("d2lstyle-painter-training-1",)
 MODEL_FILE = "d2lstyle painter model file"
 CHECKPOINT_FILE = "d2lstyle painter training checkpoint"
 # What a training checkpoint holds (training_checkpoint writes them all).
@@ -99,13 +104,14 @@ def load_painter(path, device="cpu", hint=""):
     if payload["format"] == CHECKPOINT_FORMAT:
         raise PainterError(f"{path}: is a training checkpoint, not a model file; finish the training with "
                            "`d2lstyle-painter train ... --resume` to get the model")
-    if payload["format"] != FORMAT:
+    if payload["format"] != FORMAT and payload["format"] not in EARLIER_FORMATS:
         raise PainterError(f"{path}: a model file of format {payload['format']!r}, which this version of "
                            f"d2lstyle does not read (it reads {FORMAT!r}); train the model again")
     try:
-        settings = PainterSettings.from_dict(dict(payload["settings"]))
+        settings = PainterSettings.from_dict({**EARLIER_FORMATS.get(payload["format"], {}),
+                                              **dict(payload["settings"])})
         state = payload["state_dict"]
-        painter = Painter(settings.channels, settings.residual_blocks)
+        painter = new_painter(settings)
         painter.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError, D2lStyleError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -150,8 +156,13 @@ def load_training_checkpoint(path, hint=""):
     instead) is added where the file is missing or of the wrong kind."""
     payload = load_torch_file(path, CHECKPOINT_FILE, PainterError, hint)
     hint = f"; {hint}" if hint else ""
-    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+    tag = payload.get("format") if isinstance(payload, dict) else None
+    if tag == FORMAT or tag in EARLIER_FORMATS:
         raise PainterError(f"{path}: is a {MODEL_FILE}, not a training checkpoint{hint}")
+    if tag in EARLIER_CHECKPOINT_FORMATS:
+        raise PainterError(f"{path}: a training checkpoint of format {tag!r}, from an earlier d2lstyle whose "
+                           f"training this one cannot resume (it resumes {CHECKPOINT_FORMAT!r}); start the "
+                           "training again")
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise PainterError(f"{path}: not a {CHECKPOINT_FILE}{hint}")
     missing = [key for key in CHECKPOINT_KEYS if key not in payload]
@@ -173,9 +184,9 @@ def describe_painter_file(path):
     except D2lStyleError:
         return describe_file(path)
     tag = payload.get("format") if isinstance(payload, dict) else None
-    if isinstance(tag, str) and tag == FORMAT:
+    if isinstance(tag, str) and (tag == FORMAT or tag in EARLIER_FORMATS):
         return f"a {MODEL_FILE}"
-    if isinstance(tag, str) and tag == CHECKPOINT_FORMAT:
+    if isinstance(tag, str) and (tag == CHECKPOINT_FORMAT or tag in EARLIER_CHECKPOINT_FORMATS):
         return f"a {CHECKPOINT_FILE}"
     return "a PyTorch file of another kind"
 

@@ -34,6 +34,10 @@ from ..runlog import device_of
 
 # The smallest height and width the painter takes (its 9x9 reflection padding needs more than 4 pixels).
 MIN_SIDE = 8
+# How the decoder upsamples (nn.Upsample's modes) and how convolutions pad (nn.Conv2d's padding modes): the
+# first of each is the painter's default; the others are there to measure what they change.
+UPSAMPLE_MODES = ("nearest", "bilinear")
+PADDING_MODES = ("reflect", "zeros")
 
 
 def instance_norm(X, eps=1e-5):
@@ -65,15 +69,15 @@ def instance_norm(X, eps=1e-5):
     return (X - mean) / torch.sqrt(variance + eps)
 
 
-def conv_layer(in_channels, out_channels, kernel_size, stride=1):
-    """A convolution that pads by reflecting the image (no dark border)
+def conv_layer(in_channels, out_channels, kernel_size, stride=1, padding="reflect"):
+    """A convolution that pads by reflecting the image (no dark border; ``padding="zeros"`` pads with zeros)
     and keeps the size (halves it with ``stride=2``).
 
     >>> tuple(conv_layer(3, 8, 9)(torch.zeros(1, 3, 10, 12)).shape)
     (1, 8, 10, 12)
     """
     return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2,
-                     padding_mode="reflect")
+                     padding_mode=padding)
 
 
 class InstanceNorm(nn.GroupNorm):
@@ -97,8 +101,8 @@ class InstanceNorm(nn.GroupNorm):
 class ConvNormReLU(nn.Sequential):
     """Convolution, instance normalisation (with a learned scale and shift), ReLU."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1):
-        super().__init__(conv_layer(in_channels, out_channels, kernel_size, stride),
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="reflect"):
+        super().__init__(conv_layer(in_channels, out_channels, kernel_size, stride, padding),
                          InstanceNorm(out_channels), nn.ReLU(inplace=True))
 
 
@@ -119,11 +123,11 @@ class ResidualBlock(nn.Module):
     True
     """
 
-    def __init__(self, channels):
+    def __init__(self, channels, padding="reflect"):
         super().__init__()
-        self.conv1 = conv_layer(channels, channels, 3)
+        self.conv1 = conv_layer(channels, channels, 3, padding=padding)
         self.norm1 = InstanceNorm(channels)
-        self.conv2 = conv_layer(channels, channels, 3)
+        self.conv2 = conv_layer(channels, channels, 3, padding=padding)
         self.norm2 = InstanceNorm(channels)
 
     def forward(self, x):
@@ -132,7 +136,8 @@ class ResidualBlock(nn.Module):
 
 
 class UpsampleConv(nn.Sequential):
-    """Upsample by 2 (nearest neighbour), then convolve; doubles the height and width.
+    """Upsample by 2 (nearest neighbour; ``mode="bilinear"`` interpolates), then convolve; doubles the height
+    and width.
 
     A transposed convolution of stride 2 does both in one layer, but its
     kernel overlaps itself unevenly (a 3x3 kernel covers some output pixels
@@ -144,9 +149,9 @@ class UpsampleConv(nn.Sequential):
     (1, 4, 10, 14)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3):
-        super().__init__(nn.Upsample(scale_factor=2, mode="nearest"),
-                         conv_layer(in_channels, out_channels, kernel_size),
+    def __init__(self, in_channels, out_channels, kernel_size=3, mode="nearest", padding="reflect"):
+        super().__init__(nn.Upsample(scale_factor=2, mode=mode),
+                         conv_layer(in_channels, out_channels, kernel_size, padding=padding),
                          InstanceNorm(out_channels), nn.ReLU(inplace=True))
 
 
@@ -158,20 +163,24 @@ class Painter(nn.Module):
     a quarter of the work, sized for a CPU). The input and the output are
     standardised RGB images (:func:`d2lstyle.images.preprocess`) of any size:
     the input is padded (by reflection) to a multiple of 4 and the output
-    cropped back.
+    cropped back. ``upsample`` and ``padding`` choose the decoder's upsampling
+    and every convolution's padding (:data:`UPSAMPLE_MODES`, :data:`PADDING_MODES`).
 
     >>> painter = Painter()
     >>> sum(p.numel() for p in painter.parameters())
     421443
     """
 
-    def __init__(self, channels=(16, 32, 64), residual_blocks=5):
+    def __init__(self, channels=(16, 32, 64), residual_blocks=5, upsample="nearest", padding="reflect"):
         super().__init__()
         c1, c2, c3 = channels
-        self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9), ConvNormReLU(c1, c2, 3, stride=2),
-                                     ConvNormReLU(c2, c3, 3, stride=2))
-        self.residuals = nn.Sequential(*[ResidualBlock(c3) for _ in range(residual_blocks)])
-        self.decoder = nn.Sequential(UpsampleConv(c3, c2), UpsampleConv(c2, c1), conv_layer(c1, 3, 3))
+        self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9, padding=padding),
+                                     ConvNormReLU(c1, c2, 3, stride=2, padding=padding),
+                                     ConvNormReLU(c2, c3, 3, stride=2, padding=padding))
+        self.residuals = nn.Sequential(*[ResidualBlock(c3, padding) for _ in range(residual_blocks)])
+        self.decoder = nn.Sequential(UpsampleConv(c3, c2, mode=upsample, padding=padding),
+                                     UpsampleConv(c2, c1, mode=upsample, padding=padding),
+                                     conv_layer(c1, 3, 3, padding=padding))
         self.to(memory_format=torch.channels_last)  # the layout oneDNN's convolutions run fastest in
 
     def forward(self, x):
@@ -192,7 +201,7 @@ def new_painter(settings):
     weights drawn from ``settings.seed`` (the global random state is left as it was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
-        return Painter(settings.channels, settings.residual_blocks)
+        return Painter(settings.channels, settings.residual_blocks, settings.upsample, settings.padding)
 
 
 # --- stylising ----------------------------------------------------------------------------------

@@ -17,9 +17,7 @@ from PIL import Image
 from .. import images
 from ..errors import ImageError
 from .model_file import describe_painter_file
-
-# A training crop shows at most this many crop sizes of a photo's shorter side (see photo_batch).
-MAX_CROP_SCALE = 2.0
+from .settings import MAX_CROP_SCALE
 
 # The bundled photo kept out of training, to measure how well a painter generalises.
 HELD_OUT_PHOTO = "tubingen"
@@ -78,11 +76,38 @@ def training_photos(held_out=HELD_OUT_PHOTO):
 def matplotlib_sample_photo():
     """The path of grace_hopper.jpg in matplotlib's sample data, or None
     where that matplotlib was installed without it."""
-    spec = importlib.util.find_spec("matplotlib")  # found without importing matplotlib
+    return package_file("matplotlib", "mpl-data/sample_data/grace_hopper.jpg")
+
+
+def package_file(package, relative_path):
+    """The path of a file shipped inside an installed ``package`` (found without importing it), or None
+    where the package or the file is missing.
+
+    >>> package_file("matplotlib", "mpl-data/matplotlibrc").name
+    'matplotlibrc'
+    >>> package_file("no_such_package", "x.jpg") is None
+    True
+    """
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "mpl-data" / "sample_data" / "grace_hopper.jpg"
+    path = Path(list(spec.submodule_search_locations)[0]) / relative_path
     return path if path.is_file() else None
+
+
+def flat_photo(size=512, noise=2.0, seed=0):
+    """A photo with nothing in it: mid-grey (128) plus a little Gaussian noise (standard deviation ``noise``
+    grey levels, as a camera's sensor adds), ``size`` x ``size`` pixels. What a painter paints onto it is the
+    texture it lays over a flat sky (:func:`d2lstyle.quality.texture` measures it).
+
+    >>> import numpy as np
+    >>> pixels = np.asarray(flat_photo(64), dtype=float)
+    >>> round(pixels.mean()), round(pixels.std())
+    (128, 2)
+    """
+    rng = np.random.default_rng(seed)
+    pixels = 128 + noise * rng.standard_normal((size, size, 3))
+    return Image.fromarray(pixels.clip(0, 255).round().astype(np.uint8))
 
 
 def photos_in_folder(folder):
@@ -105,7 +130,7 @@ def shrink_for_crops(photo, crop, max_scale=MAX_CROP_SCALE):
     pixels, the most :func:`photo_batch` ever uses (a smaller photo is returned
     as it is). Keeps a large collection of photos small in memory.
 
-    >>> shrink_for_crops(Image.new("RGB", (400, 300)), crop=50).size
+    >>> shrink_for_crops(Image.new("RGB", (400, 300)), crop=50, max_scale=2).size
     (133, 100)
     """
     width, height = photo.size

@@ -13,23 +13,34 @@ from dataclasses import dataclass
 from .. import numbers
 from ..errors import PainterError
 from ..vgg import layer_index
+from .network import PADDING_MODES, UPSAMPLE_MODES
+
+# A training crop shows the photo's shorter side scaled to between 1 and this many crop sizes (see photo_batch).
+MAX_CROP_SCALE = 4.0
 
 
 @dataclass(frozen=True)
 class PainterSettings:
     """Everything a painter is trained with; a model file carries them.
 
-    The loss: content at ``content_layers`` (relu2_2, as Johnson et al.: an
-    early layer keeps the photo's edges in place), style at ``style_layers``
-    (relu1_1 ... relu5_1, those of Gatys et al.), both normalised (see
+    The network: ``channels`` at full, half and quarter size, ``residual_blocks``, how
+    the decoder upsamples (``upsample``) and how every convolution pads (``padding``).
+    The loss: content at ``content_layers``, style at ``style_layers`` (relu1_1 ...
+    relu5_1, those of Gatys et al.), both normalised (see
     :func:`~d2lstyle.painter.loss_recipe`) so that the weights alpha, beta,
     gamma (``content_weight``, ``style_weight``, ``tv_weight``) mean the
     same for every painting. Training: ``steps`` steps of Adam on batches of
-    ``batch_size`` random ``crop`` x ``crop`` crops, learning rate ``lr``
+    ``batch_size`` random ``crop`` x ``crop`` crops, each showing the photo's
+    shorter side at 1 to ``max_crop_scale`` crop sizes, learning rate ``lr``
     annealed along a cosine to 0, gradient norm clipped at ``max_grad_norm``.
     The painting is seen with its longer side ``style_size`` pixels long,
     which sets the size of its brush strokes in the painter's output.
 
+    The loss and the crops are those that made the painter paint the photo in
+    the ablation of benchmarks/painter_ablation.py: content at relu4_2 (the
+    optimisation's layer; Johnson et al.'s relu2_2 lost the photo), style
+    weight 0.3 (their 10 painted a texture over everything), crops showing
+    the photo at up to 4 crop sizes (as large as it is painted at 512 px).
     The defaults (800 steps of 4 crops of 96 x 96 pixels) are sized for a
     CPU: how long they take is measured in benchmarks/results.md
     (``make bench-painter``). Johnson et al. used (32, 64, 128) channels,
@@ -41,13 +52,16 @@ class PainterSettings:
 
     channels: tuple = (16, 32, 64)
     residual_blocks: int = 5
-    content_layers: tuple = ("relu2_2",)
+    upsample: str = "nearest"
+    padding: str = "reflect"
+    content_layers: tuple = ("relu4_2",)
     style_layers: tuple = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     content_weight: float = 1.0
-    style_weight: float = 10.0
+    style_weight: float = 0.3
     tv_weight: float = 1.0
     style_size: int = 512
     crop: int = 96
+    max_crop_scale: float = MAX_CROP_SCALE
     batch_size: int = 4
     steps: int = 800
     lr: float = 1e-3
@@ -102,6 +116,10 @@ def validate_settings(settings):
         for layer in layers:
             layer_index(layer)
     whole("residual_blocks", 0)
+    for name, modes in (("upsample", UPSAMPLE_MODES), ("padding", PADDING_MODES)):
+        if getattr(settings, name) not in modes:
+            raise PainterError(f"painter setting {name} must be one of {', '.join(modes)}, not "
+                               f"{getattr(settings, name)!r}")
     whole("style_size", 16)
     whole("crop", 16)
     whole("batch_size", 1)
@@ -109,5 +127,6 @@ def validate_settings(settings):
     whole("seed", 0)
     for name in ("content_weight", "style_weight", "tv_weight"):
         number(name, 0)
+    number("max_crop_scale", 1)
     number("lr", 0, strict=True)
     number("max_grad_norm", 0, strict=True)

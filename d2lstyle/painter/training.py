@@ -123,7 +123,7 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
     style_long_side = painting_long_side(style_img.size, settings)
     photos = training_photos() if photos is None else photos
     photos = [shrink_for_crops(images.load_image(photo) if not isinstance(photo, Image.Image) else photo,
-                               settings.crop) for photo in photos]
+                               settings.crop, settings.max_crop_scale) for photo in photos]
     if not photos:
         raise ImageError("train_painter needs at least one training photo")
     vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
@@ -149,7 +149,8 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
         history = new_history(HISTORY_COLUMNS)
         with torch.no_grad():
             # a batch that no training step draws (they draw steps 0 .. steps - 1)
-            sample = photo_batch(photos, settings.crop, max(settings.batch_size, 4), settings.seed, settings.steps)
+            sample = photo_batch(photos, settings.crop, max(settings.batch_size, 4), settings.seed, settings.steps,
+                                 settings.max_crop_scale)
             recipe = loss_recipe(settings, grams, content_extractor(fast_layout(sample.to(device))))
     weights = {"content": dict(recipe.content_layers), "style": dict(recipe.style_layers)}
     log = RunLog(settings.steps, history, callbacks, progress, title="training the painter")
@@ -163,7 +164,8 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
         while log.done < settings.steps:
             step = log.done + 1
             lr = cosine_learning_rate(log.done, settings.steps, settings.lr)
-            batch = photo_batch(photos, settings.crop, settings.batch_size, settings.seed, log.done).to(device)
+            batch = photo_batch(photos, settings.crop, settings.batch_size, settings.seed, log.done,
+                                settings.max_crop_scale).to(device)
             with torch.no_grad():
                 content_targets = content_extractor(fast_layout(batch))
             optimizer.zero_grad(set_to_none=True)
