@@ -31,6 +31,7 @@ about 0.25 and 0.48, an over-stylised one 0.10 and 0.90.
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from . import images, losses
@@ -126,3 +127,57 @@ class Scorer:
             features = self.extract(x.detach().to(self.device, torch.float32))
         return Quality(round(self.style_distance(features) / self.photo_style, 6),
                        round(self.content_distance(features) / self.painting_content, 6))
+
+
+# --- texture where the photo has none ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Texture:
+    """The numbers of :func:`texture`: how much fine pattern a picture holds, and how regular it is."""
+
+    contrast: float  # the standard deviation of the grey levels' fine detail (0-255)
+    regularity: float  # the share of that detail's energy in its few strongest frequencies (0 to 1)
+
+    def __str__(self):
+        return f"contrast {self.contrast:.1f}, regularity {self.regularity:.3f}"
+
+
+def texture(picture, longest=16, strongest=8):
+    r"""How much fine pattern a picture (PIL) holds, and how much of it is one repeated pattern.
+
+    The picture's grey levels g (0-255), mirrored at two edges so that they wrap around smoothly, are split into
+    frequencies by the 2-D discrete Fourier transform :math:`\hat g`; the detail d is what repeats at least once
+    every ``longest`` pixels (the slower frequencies, a sky's gradient or the picture's big shapes, are set
+    aside). ``contrast`` is the standard deviation of d, and ``regularity`` the share of its energy
+    :math:`|\hat g|^2` in the ``strongest`` frequencies that hold most of it: noise spreads its energy over all
+    of them (a share near 0), a hatch repeated over the whole picture puts almost all of it into a few (near 1). Painted onto a flat photo
+    (:func:`d2lstyle.painter.flat_photo`) or into a sky, it tells whether a painter keeps the calm parts of a
+    photo calm or covers them with a pattern of its own.
+
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> str(texture(Image.new("RGB", (64, 64), (128, 128, 128))))          # flat: nothing
+    'contrast 0.0, regularity 0.000'
+    >>> columns = 128 + 60 * np.cos(np.pi / 2 * np.arange(64))   # stripes 4 pixels apart: 188, 128, 68, 128, ...
+    >>> str(texture(Image.fromarray(np.tile(columns, (64, 1)).round().astype(np.uint8))))   # std 60 / sqrt(2)
+    'contrast 42.3, regularity 0.977'
+    >>> ramp = np.tile(np.linspace(60, 200, 64), (64, 1))           # a smooth gradient is no texture (and the
+    >>> texture(Image.fromarray(ramp.round().astype(np.uint8))).contrast < 1   # regularity of so little means nothing)
+    True
+    >>> noise = np.random.default_rng(0).normal(128, 20, (64, 64)).clip(0, 255).astype(np.uint8)
+    >>> texture(Image.fromarray(noise)).regularity < 0.05   # 8 of its thousands of frequencies hold little
+    True
+    """
+    grey = np.asarray(picture.convert("L"), dtype=np.float64)
+    height, width = grey.shape
+    # mirrored at its right and bottom edges, the picture repeats with no jump where it wraps around
+    mirrored = np.pad(grey, ((0, height), (0, width)), mode="symmetric")
+    spectrum = np.fft.rfft2(mirrored)
+    frequency = np.hypot(np.fft.fftfreq(2 * height)[:, None], np.fft.rfftfreq(2 * width)[None, :])
+    spectrum[frequency < 1 / longest] = 0  # the mean (frequency 0) and the slow changes
+    detail = np.fft.irfft2(spectrum, s=mirrored.shape)[:height, :width]
+    energy = np.abs(spectrum) ** 2
+    total = energy.sum()
+    regularity = float(np.sort(energy.ravel())[-strongest:].sum() / total) if total > 1e-9 else 0.0
+    return Texture(round(float(detail.std()), 6), round(regularity, 6))
