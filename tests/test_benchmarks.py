@@ -154,3 +154,61 @@ def test_the_committed_results_are_sections_and_bench_rewrites_its_own_byte_for_
     copy.write_text(text.replace("| 1.00x |", "| changed |"), encoding="utf-8")
     bench.write_report(json.loads((BENCHMARKS / "results.json").read_text()), copy)
     assert copy.read_text(encoding="utf-8") == text
+
+
+def painter_rows(painter_scores, peer_scores, painter_seconds=(0.2, 0.8), peer_seconds=(0.25, 0.3)):
+    """painter_bench.py's rows for two photos: (style, content) of each method on each photo."""
+    rows = []
+    for photo, mine, theirs in zip(("tubingen", "china"), painter_scores, peer_scores):
+        for method, (style, content), seconds in (("painter", mine, painter_seconds), ("peer", theirs, peer_seconds)):
+            rows.append({"photo": photo, "method": method, "style": style, "content": content,
+                         "seconds_512": seconds[0], "seconds_1024": seconds[1]})
+    return rows
+
+
+def painter_results(rows):
+    settings = {"channels": [16, 32, 64], "residual_blocks": 5, "steps": 800, "batch_size": 4, "crop": 96}
+    return dict(RUN, style="starry_night", photos=["tubingen", "china"], sizes=[512, 1024], settings=settings,
+                steps_done=800, rows=rows)
+
+
+def test_the_painter_section_judges_every_goal_from_the_rows():
+    bench = load("painter_bench")
+    winning = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.6)], [(0.5, 0.55), (0.4, 0.7)])))
+    assert "style 0.250, content 0.550 (goal <= 0.3 and <= 0.6: met)" in winning
+    assert "lower than the peer's on every photo: yes" in winning
+    assert "Time at 512 px, painter / peer (medians over the photos): 0.80x (goal <= 1.5x: met)" in winning
+    assert "Time at 1024 px, painter / peer (medians over the photos): 2.67x (goal <= 1.5x: NOT met)" in winning
+    assert "| china | peer | 0.250 | 0.300 | 0.400 | 0.700 |" in winning
+    # worse than the peer on one photo (china's content), and the mean content over the goal
+    losing = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.75)], [(0.5, 0.55), (0.4, 0.7)])))
+    assert "content 0.625 (goal <= 0.3 and <= 0.6: NOT met)" in losing
+    assert "lower than the peer's on every photo: no" in losing
+
+
+def test_the_contact_sheet_has_a_row_per_photo_and_a_column_per_method():
+    from PIL import Image
+
+    bench = load("painter_bench")
+    photos = {"wide": Image.new("RGB", (300, 200), "red"), "tall": Image.new("RGB", (100, 200), "blue")}
+    pictures = {(name, method): Image.new("RGB", photo.size, colour) for name, photo in photos.items()
+                for method, colour in (("painter", "green"), ("peer", "yellow"))}
+    sheet = bench.contact_sheet(photos, pictures, height=50)
+    assert sheet.size == (3 * 75, 100)  # the wide row: three pictures 75 px wide; the tall row is narrower
+    assert sheet.getpixel((10, 10)) == (255, 0, 0) and sheet.getpixel((80, 10)) == (0, 128, 0)
+    assert sheet.getpixel((160, 10)) == (255, 255, 0) and sheet.getpixel((10, 60)) == (0, 0, 255)
+    assert sheet.getpixel((30, 60)) == (0, 128, 0) and sheet.getpixel((100, 60)) == (255, 255, 255)
+
+
+def test_the_ablation_section_is_what_painter_ablation_makes_from_its_rows():
+    ablation = load("painter_ablation")
+    kept = json.loads((BENCHMARKS / "painter_ablation.json").read_text())
+    text = (BENCHMARKS / "results.md").read_text(encoding="utf-8")
+    start, end = report.sections(text)["painter-ablation"]
+    assert ablation.section(kept["run"], kept["rows"]) == text[start:end]
+    assert set(kept["rows"]) <= set(ablation.VARIANTS)
+    for name, row in kept["rows"].items():  # each row measured what its variant changes
+        _, changes = ablation.VARIANTS[name]
+        assert {key: row["settings"][key] for key in changes} == {
+            key: list(value) if isinstance(value, tuple) else value for key, value in changes.items()}, name
+        assert row["style"] == pytest.approx(sum(p["style"] for p in row["photos"].values()) / len(row["photos"]))
