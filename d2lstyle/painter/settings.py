@@ -38,8 +38,8 @@ class PainterSettings:
 
     The loss and the crops are those that made the painter paint the photo in
     the ablation of benchmarks/painter_ablation.py: content at relu4_2 (the
-    optimisation's layer; Johnson et al.'s relu2_2 lost the photo), style
-    weight 0.3 (their 10 painted a texture over everything), crops showing
+    optimisation's layer; relu2_2, Johnson et al.'s, lost the photo), style
+    weight 0.5 (the earlier 10 laid one hatch over everything), crops showing
     the photo at up to 4 crop sizes (as large as it is painted at 512 px).
     The defaults (800 steps of 4 crops of 96 x 96 pixels) are sized for a
     CPU: how long they take is measured in benchmarks/results.md
@@ -57,7 +57,7 @@ class PainterSettings:
     content_layers: tuple = ("relu4_2",)
     style_layers: tuple = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
     content_weight: float = 1.0
-    style_weight: float = 0.3
+    style_weight: float = 0.5
     tv_weight: float = 1.0
     style_size: int = 512
     crop: int = 96
