@@ -151,9 +151,9 @@ def texture(picture, longest=16, strongest=8):
     every ``longest`` pixels (the slower frequencies, a sky's gradient or the picture's big shapes, are set
     aside). ``contrast`` is the standard deviation of d, and ``regularity`` the share of its energy
     :math:`|\hat g|^2` in the ``strongest`` frequencies that hold most of it: noise spreads its energy over all
-    of them (a share near 0), a hatch repeated over the whole picture puts almost all of it into a few (near 1). Painted onto a flat photo
-    (:func:`d2lstyle.painter.flat_photo`) or into a sky, it tells whether a painter keeps the calm parts of a
-    photo calm or covers them with a pattern of its own.
+    of them (a share near 0), a hatch repeated over the whole picture puts almost all of it into a few (near 1).
+    Measured in a painted sky, it tells whether a painter keeps the calm parts of a photo calm or covers them
+    with a pattern of its own.
 
     >>> import numpy as np
     >>> from PIL import Image

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from d2lstyle import images, losses, painter
+from d2lstyle import images, losses, painter, quality
 from d2lstyle.errors import ImageError, PainterError
 from d2lstyle.painter import PainterSettings
 from d2lstyle.vgg import VGG19, VGG19_LAYOUT, FeatureExtractor, make_vgg19_features
@@ -592,3 +592,13 @@ def test_the_painters_own_files_are_named_for_what_they_are(vgg, photos, style_p
                     "vgg.pth": "a PyTorch file of another kind", "painting.png": "a picture (PNG)"}
     with pytest.raises(ImageError, match="model.pt: is a d2lstyle painter model file, not a picture; pass a photo"):
         painter.load_picture(valid, hint="pass a photo")
+
+
+def test_instance_normalisation_paints_a_flat_photos_faint_noise_at_full_strength():
+    # the first instance normalisation divides by the noise's own spread: faint or strong, the painter sees the
+    # same standardised pattern (what notebook 10 says of its flat grey photo)
+    net = painter.new_painter(PainterSettings(channels=(4, 8, 8), residual_blocks=1, seed=3)).eval()
+    faint, strong = (quality.texture(painter.paint(net, painter.flat_photo(64, noise=noise), 64)) for noise in (2, 16))
+    assert faint.contrast > 0.5 and faint.contrast == pytest.approx(strong.contrast, rel=0.15)
+    # no noise: nothing to scale up, a flat painting
+    assert quality.texture(painter.paint(net, painter.flat_photo(64, noise=0), 64)).contrast < 0.05

@@ -97,8 +97,9 @@ def package_file(package, relative_path):
 
 def flat_photo(size=512, noise=2.0, seed=0):
     """A photo with nothing in it: mid-grey (128) plus a little Gaussian noise (standard deviation ``noise``
-    grey levels, as a camera's sensor adds), ``size`` x ``size`` pixels. What a painter paints onto it is the
-    texture it lays over a flat sky (:func:`d2lstyle.quality.texture` measures it).
+    grey levels, as a camera's sensor adds), ``size`` x ``size`` pixels. A painter paints its strokes over it at
+    full strength whatever ``noise`` is (above 0): its first instance normalisation scales the faint noise up to
+    unit variance (notebook 10, section 5; :func:`d2lstyle.quality.texture` measures what it paints).
 
     >>> import numpy as np
     >>> pixels = np.asarray(flat_photo(64), dtype=float)
