@@ -21,6 +21,7 @@ is written into the ``painter-ablation`` section of benchmarks/results.md unless
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -35,11 +36,9 @@ sys.path.insert(0, str(HERE))
 
 import report  # noqa: E402
 from common import STYLE, finish_run, load_average, run_facts  # noqa: E402
-from painter_bench import contact_sheet, held_out_photos  # noqa: E402
+from painter_bench import SKY_BAND, contact_sheet, held_out_photos, sky  # noqa: E402
 
 SIZE = 512
-# Where Tübingen's sky is (left, top, right, bottom, as fractions of the width and height): images/masks shows it.
-SKY_BAND = (0.3, 0.0, 1.0, 0.15)
 ROWS = HERE / "painter_ablation.json"
 
 # What Johnson et al. did, as the painter's settings were before this ablation (content at relu2_2, style
@@ -74,13 +73,6 @@ VARIANTS = {
 
 def say(message):
     print(f"painter_ablation: {message}", file=sys.stderr, flush=True)
-
-
-def sky(picture):
-    """The band of Tübingen's sky in a picture of it: a rectangle with no roof, tower or tree in it."""
-    width, height = picture.size
-    left, top, right, bottom = SKY_BAND
-    return picture.crop((round(left * width), round(top * height), round(right * width), round(bottom * height)))
 
 
 def measure(net, style_img, photos):
@@ -132,13 +124,13 @@ def run_variant(name, style_img, photos, vgg, pictures, steps=None):
 def hatch_figure(models, variants, photo, path, crop=160):
     """One row per variant (a model file ``models``/NAME.pt): Tübingen painted at 512 px, a ``crop``-pixel
     square of its sky shown pixel for pixel, and the same square of what it paints onto the flat photo, each
-    with its ``quality.texture``. Written as a JPEG (quality 90) at ``path``."""
+    with its ``quality.texture``. Written as a JPEG (quality 85) at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(variants), 3, figsize=(9.6, 2.45 * len(variants)),
+    fig, axes = plt.subplots(len(variants), 3, figsize=(9.6, 2.7 * len(variants)),
                              gridspec_kw={"width_ratios": [4 / 3, 1, 1]}, squeeze=False)
     for row, name in zip(axes, variants):
         net = painter.load_painter(Path(models) / f"{name}.pt").painter
@@ -147,14 +139,15 @@ def hatch_figure(models, variants, photo, path, crop=160):
         left = round(SKY_BAND[0] * painted.width)
         sky_square = painted.crop((left, 0, left + crop, crop))
         flat_square = flat.crop((0, 0, crop, crop))
-        panels = [(painted, f"{name}"), (sky_square, f"its sky, 1:1\n{quality.texture(sky(painted))}"),
+        summary = textwrap.fill(VARIANTS[name][0], 50)
+        panels = [(painted, f"{name}\n{summary}"), (sky_square, f"its sky, 1:1\n{quality.texture(sky(painted))}"),
                   (flat_square, f"a flat grey photo, 1:1\n{quality.texture(flat)}")]
         for ax, (picture, title) in zip(row, panels):
             ax.imshow(picture)
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=8.5)
             ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=100, pil_kwargs={"quality": 90})
+    fig.savefig(path, dpi=90, pil_kwargs={"quality": 85})
     plt.close(fig)
 
 
@@ -164,21 +157,28 @@ def section(run, rows):
     lines = [f"Painting `{STYLE}`; each variant is one painter trained with the notebook's full settings but for "
              f"what its line changes, measured at {SIZE} px on photos it never saw ({', '.join(photos)}). Style "
              "and content: the quality ratios' means over those photos (lower is better; the goal is <= 0.30 "
-             "and <= 0.60). Texture (`quality.texture`) of what the painter paints onto a flat grey photo "
-             "(`painter.flat_photo`) and into Tübingen's sky (a band with nothing else in it): the contrast (the "
-             "standard deviation of its grey levels, 0-255) and the regularity (the share of that pattern's "
-             "energy in its 8 strongest Fourier frequencies: near 0 for noise, near 1 for one repeated hatch). "
-             "Training time is wall-clock; other processes share the machine.", "",
+             "and <= 0.60). Texture (`quality.texture`) of what the painter paints into Tübingen's sky (a band "
+             "with nothing else in it; the photo's own sky scores about 1) and onto a flat grey photo "
+             "(`painter.flat_photo`): the contrast (the standard deviation of its fine detail's grey levels, "
+             "0-255) and the regularity (the share of that detail's energy in its 8 strongest Fourier "
+             "frequencies: near 0 for noise, near 1 for one repeated hatch). The flat photo scores alike for "
+             "every variant: instance normalisation scales its faint noise up to full contrast, whatever its "
+             "strength, and the painter paints its strokes over it; the sky tells the variants apart. Training "
+             "time is wall-clock; other processes share the machine. Each variant was trained by a run of its "
+             f"own (`--variants NAME`), one at a time, from {min(row['date'] for row in rows.values())} to "
+             f"{max(row['date'] for row in rows.values())}; the header names the last run (with --rescore, it "
+             "measured every row again).", "",
              "| variant | what changes | style | content | " + " | ".join(f"{p} s/c" for p in photos) +
-             " | flat contrast / regularity | sky contrast / regularity | training min |",
+             " | sky contrast / regularity | flat contrast / regularity | training min |",
              "|---|---|---|---|" + "---|" * len(photos) + "---|---|---|"]
     for name in [name for name in VARIANTS if name in rows] + [name for name in rows if name not in VARIANTS]:
         row = rows[name]
         per_photo = " | ".join(f"{row['photos'][p]['style']:.2f} / {row['photos'][p]['content']:.2f}"
                                for p in photos)
         lines.append(f"| `{name}` | {row['summary']} | {row['style']:.3f} | {row['content']:.3f} | {per_photo} | "
+                     f"{row['sky_contrast']:.1f} / {row['sky_regularity']:.3f} | "
                      f"{row['flat_contrast']:.1f} / {row['flat_regularity']:.3f} | "
-                     f"{row['sky_contrast']:.1f} / {row['sky_regularity']:.3f} | {row['training_seconds'] / 60:.1f} |")
+                     f"{row['training_seconds'] / 60:.1f} |")
     return report.section("painter-ablation", "What makes the painter paint the photo (`painter_ablation.py`)",
                           run, "\n".join(lines))
 
@@ -218,8 +218,8 @@ def main(argv=None):
     if args.rescore:
         names = [name for name in names if name in rows and (Path(args.rescore) / f"{name}.pt").exists()]
         for name in names:
-            net = painter.load_painter(Path(args.rescore) / f"{name}.pt").painter
-            rows[name].update(measure(net, style_img, photos)[0])
+            saved = painter.load_painter(Path(args.rescore) / f"{name}.pt")
+            rows[name].update(measure(saved.painter, style_img, photos)[0], settings=saved.settings.as_dict())
             say(f"{name}: measured again")
         names = []
     for name in names:

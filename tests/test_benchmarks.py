@@ -169,7 +169,7 @@ def painter_rows(painter_scores, peer_scores, painter_seconds=(0.2, 0.8), peer_s
 def painter_results(rows):
     settings = {"channels": [16, 32, 64], "residual_blocks": 5, "steps": 800, "batch_size": 4, "crop": 96}
     return dict(RUN, style="starry_night", photos=["tubingen", "china"], sizes=[512, 1024], settings=settings,
-                steps_done=800, rows=rows)
+                steps_done=800, rows=rows, photo_sky={"sky_contrast": 1.1, "sky_regularity": 0.008})
 
 
 def test_the_painter_section_judges_every_goal_from_the_rows():
@@ -177,13 +177,15 @@ def test_the_painter_section_judges_every_goal_from_the_rows():
     winning = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.6)], [(0.5, 0.55), (0.4, 0.7)])))
     assert "style 0.250, content 0.550 (goal <= 0.3 and <= 0.6: met)" in winning
     assert "lower than the peer's on every photo: yes" in winning
+    assert "mean ratios both lower than the peer's: yes" in winning
     assert "Time at 512 px, painter / peer (medians over the photos): 0.80x (goal <= 1.5x: met)" in winning
     assert "Time at 1024 px, painter / peer (medians over the photos): 2.67x (goal <= 1.5x: NOT met)" in winning
-    assert "| china | peer | 0.250 | 0.300 | 0.400 | 0.700 |" in winning
+    assert "| china | peer | 0.250 | 0.300 | 0.400 | 0.700 | - |" in winning
     # worse than the peer on one photo (china's content), and the mean content over the goal
     losing = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.75)], [(0.5, 0.55), (0.4, 0.7)])))
     assert "content 0.625 (goal <= 0.3 and <= 0.6: NOT met)" in losing
-    assert "lower than the peer's on every photo: no" in losing
+    assert "lower than the peer's on every photo: no: not on china (content)" in losing
+    assert "mean ratios both lower than the peer's: no" in losing
 
 
 def test_the_contact_sheet_has_a_row_per_photo_and_a_column_per_method():
