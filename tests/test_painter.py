@@ -602,3 +602,19 @@ def test_instance_normalisation_paints_a_flat_photos_faint_noise_at_full_strengt
     assert faint.contrast > 0.5 and faint.contrast == pytest.approx(strong.contrast, rel=0.15)
     # no noise: nothing to scale up, a flat painting
     assert quality.texture(painter.paint(net, painter.flat_photo(64, noise=0), 64)).contrast < 0.05
+
+
+def test_a_model_file_rebuilds_the_network_its_settings_name(tmp_path):
+    # a bilinear, zero-padded painter saved and loaded paints exactly as before: the file's settings choose the
+    # layers, not the defaults (nearest neighbour and reflection would paint something else)
+    settings = PainterSettings(channels=(4, 8, 8), residual_blocks=1, upsample="bilinear", padding="zeros", seed=5)
+    net = painter.new_painter(settings).eval()
+    assert net.decoder[0][0].mode == "bilinear" and net.encoder[0][0].padding_mode == "zeros"
+    path = painter.save_painter(tmp_path / "odd.pt", net, settings)
+    loaded = painter.load_painter(path).painter
+    photo = Image.new("RGB", (40, 30), (90, 140, 200))
+    photo.putpixel((20, 15), (255, 0, 0))
+    assert np.array_equal(np.asarray(painter.paint(loaded, photo, 40)), np.asarray(painter.paint(net, photo, 40)))
+    usual = painter.new_painter(settings.replace(upsample="nearest", padding="reflect")).eval()
+    usual.load_state_dict(net.state_dict())  # the same weights in the default layers paint something else
+    assert not np.array_equal(np.asarray(painter.paint(usual, photo, 40)), np.asarray(painter.paint(net, photo, 40)))
