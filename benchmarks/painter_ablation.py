@@ -68,6 +68,9 @@ VARIANTS = {
     "relu4_2_beta03_crops4": ("content relu4_2, style weight 0.3, crops 1-4x",
                               {**JOHNSON, "content_layers": ("relu4_2",), "style_weight": 0.3,
                                "max_crop_scale": 4.0}),
+    "colour_relu1_1": ("content at relu1_1 too (the photo's colours), relu4_2, style weight 0.5, crops 1-4x",
+                       {**JOHNSON, "content_layers": ("relu1_1", "relu4_2"), "style_weight": 0.5,
+                        "max_crop_scale": 4.0}),
 }
 
 
