@@ -17,7 +17,8 @@ one forward pass of :class:`Painter` instead of hundreds through VGG-19
 One concept per module, in the order they are needed:
 
 - :mod:`~d2lstyle.painter.network`: the network (:class:`Painter`, its
-  :class:`ResidualBlock`, :class:`UpsampleConv`, :func:`instance_norm`) and
+  :class:`ResidualBlock`, :class:`UpsampleConv`, :func:`instance_norm`, and
+  :func:`conditional_instance_norm` for a painter of several paintings) and
   stylising a photo with it (:func:`paint`);
 - :mod:`~d2lstyle.painter.settings`: what a painter is trained with
   (:class:`PainterSettings`);
@@ -26,7 +27,8 @@ One concept per module, in the order they are needed:
 - :mod:`~d2lstyle.painter.loss`: the normalised perceptual loss
   (:func:`loss_recipe`, :func:`batch_loss_terms`);
 - :mod:`~d2lstyle.painter.training`: the training loop (:func:`train_painter`,
-  :func:`cosine_learning_rate`);
+  :func:`cosine_learning_rate`), for one painting, several, or paintings added to a
+  trained painter (:func:`painter_with_more_paintings`);
 - :mod:`~d2lstyle.painter.model_file`: model files and training checkpoints
   (:func:`save_painter`, :func:`load_painter`), read with
   ``torch.load(..., weights_only=True)``.
@@ -43,22 +45,26 @@ is here, as ``painter.X``.
 from .loss import batch_loss_terms, loss_recipe, painting_long_side, recipe_from_weights
 from .model_file import (CHECKPOINT_FILE, CHECKPOINT_FORMAT, EARLIER_FORMATS, FORMAT, MODEL_FILE, SavedPainter,
                          describe_painter_file, load_painter, load_training_checkpoint, save_painter,
-                         save_training_checkpoint)
-from .network import (MIN_SIDE, PADDING_MODES, UPSAMPLE_MODES, ConvNormReLU, InstanceNorm, Painter, ResidualBlock,
-                      UpsampleConv, conv_layer, instance_norm, new_painter, paint, painted_shape)
+                         save_training_checkpoint, style_name)
+from .network import (MIN_SIDE, PADDING_MODES, UPSAMPLE_MODES, ConditionalInstanceNorm, ConvNormReLU, InstanceNorm,
+                      Painter, ResidualBlock, UpsampleConv, conditional_instance_norm, conv_layer, instance_norm,
+                      new_painter, norm_layer, paint, painted_shape, style_mix)
 from .photos import (HELD_OUT_PHOTO, flat_photo, load_picture, matplotlib_sample_photo, package_file, photo_batch,
                      photos_in_folder, shrink_for_crops, training_photos)
-from .settings import MAX_CROP_SCALE, PainterSettings, validate_settings
+from .settings import ADD_STEPS, MAX_CROP_SCALE, STEPS_PER_PAINTING, PainterSettings, validate_settings
 from .training import (TrainingResult, TrainingStep, channels_last_network, cosine_learning_rate,
-                       image_fingerprint, train_painter)
+                       image_fingerprint, painter_with_more_paintings, train_painter)
 
 __all__ = [
-    "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "EARLIER_FORMATS", "FORMAT", "HELD_OUT_PHOTO", "MAX_CROP_SCALE",
-    "MIN_SIDE", "MODEL_FILE", "PADDING_MODES", "UPSAMPLE_MODES", "ConvNormReLU", "InstanceNorm", "Painter",
-    "PainterSettings", "ResidualBlock", "SavedPainter", "TrainingResult", "TrainingStep", "UpsampleConv",
-    "batch_loss_terms", "channels_last_network", "conv_layer", "cosine_learning_rate", "describe_painter_file",
+    "ADD_STEPS", "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "EARLIER_FORMATS", "FORMAT", "HELD_OUT_PHOTO",
+    "MAX_CROP_SCALE", "STEPS_PER_PAINTING",
+    "MIN_SIDE", "MODEL_FILE", "PADDING_MODES", "UPSAMPLE_MODES", "ConditionalInstanceNorm", "ConvNormReLU",
+    "InstanceNorm", "Painter", "PainterSettings", "ResidualBlock", "SavedPainter", "TrainingResult", "TrainingStep",
+    "UpsampleConv", "batch_loss_terms", "channels_last_network", "conditional_instance_norm", "conv_layer",
+    "cosine_learning_rate", "describe_painter_file",
     "flat_photo", "image_fingerprint", "instance_norm", "load_painter", "load_picture", "load_training_checkpoint",
-    "loss_recipe", "matplotlib_sample_photo", "new_painter", "package_file", "paint", "painted_shape",
-    "painting_long_side", "photo_batch", "photos_in_folder", "recipe_from_weights", "save_painter",
-    "save_training_checkpoint", "shrink_for_crops", "train_painter", "training_photos", "validate_settings",
+    "loss_recipe", "matplotlib_sample_photo", "new_painter", "norm_layer", "package_file", "paint", "painted_shape",
+    "painter_with_more_paintings", "painting_long_side", "photo_batch", "photos_in_folder", "recipe_from_weights",
+    "save_painter", "save_training_checkpoint", "shrink_for_crops", "style_mix", "style_name", "train_painter",
+    "training_photos", "validate_settings",
 ]

@@ -13,6 +13,13 @@ the file. A file of the wrong kind ends in one :class:`~d2lstyle.errors.PainterE
 >>> saved = load_painter(path)
 >>> saved.style, saved.settings == settings, describe_painter_file(path)
 ('stripes.png', True, 'a d2lstyle painter model file')
+
+A painter of several paintings is saved with their names, in the order of its styles:
+
+>>> path = save_painter(path, new_painter(settings, 2), settings, style=["stripes.png", "dots.png"])
+>>> saved = load_painter(path)
+>>> saved.styles, saved.painter.styles, saved.style_index("dots")
+(['stripes.png', 'dots.png'], 2, 1)
 """
 
 import copy
@@ -28,12 +35,16 @@ from ..objective import LOSS_TERMS
 from .network import Painter, new_painter
 from .settings import PainterSettings
 
-FORMAT = "d2lstyle-painter-2"
-CHECKPOINT_FORMAT = "d2lstyle-painter-training-2"
+FORMAT = "d2lstyle-painter-3"
+CHECKPOINT_FORMAT = "d2lstyle-painter-training-3"
 # Model files of earlier formats that still load: format -> the settings such a file lacks, with the values its
 # painter was trained with (format 1: crops at 1 to 2 crop sizes, nearest-neighbour upsampling, reflection
-# padding, before those were settings).
-EARLIER_FORMATS = {"d2lstyle-painter-1": {"max_crop_scale": 2.0, "upsample": "nearest", "padding": "reflect"}}
+# padding, before those were settings; format 2: one painting per file, before painters of several).
+EARLIER_FORMATS = {"d2lstyle-painter-1": {"max_crop_scale": 2.0, "upsample": "nearest", "padding": "reflect"},
+                   "d2lstyle-painter-2": {}}
+# Training checkpoints of this format resume after an update (a format-2 checkpoint holds one painting's loss
+# weights as a dict, where format 3 holds a list of them); those of the others are refused.
+RESUMABLE_CHECKPOINT_FORMATS = ("d2lstyle-painter-training-2",)
 EARLIER_CHECKPOINT_FORMATS = ("d2lstyle-painter-training-1",)
 MODEL_FILE = "d2lstyle painter model file"
 CHECKPOINT_FILE = "d2lstyle painter training checkpoint"
@@ -49,9 +60,9 @@ def save_painter(path, result_or_painter, settings=None, style="", network="", h
 
     Pass a :class:`~d2lstyle.painter.TrainingResult` (its painter, settings
     and history are saved) or a painter with its ``settings``. The file holds
-    the weights (tensors only), the settings, the painting's name, the VGG-19
-    it was trained with and the last losses, under a format tag; it is written
-    atomically (:func:`d2lstyle.files.write_atomically`).
+    the weights (tensors only), the settings, the painting's name (``style``; a list of names, one per
+    painting, for a painter of several), the VGG-19 it was trained with, the last losses and the training
+    time, under a format tag; it is written atomically (:func:`d2lstyle.files.write_atomically`).
     """
     if isinstance(result_or_painter, nn.Module):
         painter = result_or_painter
@@ -61,12 +72,19 @@ def save_painter(path, result_or_painter, settings=None, style="", network="", h
         network = network or result.checkpoint["network"]
     if settings is None:
         raise ValueError("save_painter needs the settings the painter was trained with")
+    styles = [str(name) for name in style] if isinstance(style, (list, tuple)) else [str(style)]
+    if len(styles) != painter.styles:
+        raise ValueError(f"the painter paints {painter.styles} paintings, but {len(styles)} names were given")
+    if len(styles) > 1 and len({style_name(name) for name in styles}) < len(styles):
+        raise PainterError(f"two paintings would have the same name ({', '.join(styles)}); rename one")
     history = history or {}
     payload = {
         "format": FORMAT,
         "state_dict": cpu_state(painter.state_dict()),
         "settings": settings.as_dict(),
-        "style": str(style),
+        "style": ", ".join(styles),
+        "styles": styles,
+        "training_seconds": float(history["seconds"][-1]) if history.get("seconds") else 0.0,
         "network": str(network),
         "steps_done": int(history["step"][-1]) if history.get("step") else 0,
         "final_losses": {name: float(history[name][-1]) for name in LOSS_TERMS if history.get(name)},
@@ -80,10 +98,32 @@ class SavedPainter:
 
     painter: Painter  # in eval mode, on the device asked for
     settings: PainterSettings
-    style: str  # the painting's name, as given when it was saved
+    style: str  # the painting's name, as given when it was saved (the names, joined by commas, for several)
     network: str  # the VGG-19 it was trained with
     steps_done: int
     final_losses: dict
+    styles: list = None  # the paintings' names, one per style of the painter
+    training_seconds: float = 0.0  # wall time of its training (0: not recorded)
+
+    def style_index(self, name):
+        """The index of the painting called ``name`` (its file name, with or without the extension, in any
+        case); an unknown name raises :class:`~d2lstyle.errors.PainterError` listing the names there are."""
+        wanted = style_name(name)
+        for index, known in enumerate(self.styles):
+            if style_name(known) == wanted:
+                return index
+        raise PainterError(f"the painter has no painting called {name!r}; it paints "
+                           + ", ".join(style_name(known) for known in self.styles))
+
+
+def style_name(name):
+    """The short name of a painting, as ``--style`` takes it: its file name without folder and extension,
+    in lower case.
+
+    >>> style_name("images/style/Starry_Night.jpg")
+    'starry_night'
+    """
+    return Path(str(name)).stem.lower()
 
 
 def load_painter(path, device="cpu", hint=""):
@@ -101,7 +141,7 @@ def load_painter(path, device="cpu", hint=""):
     if not isinstance(payload, dict) or "format" not in payload:
         raise PainterError(f"{path}: not a {MODEL_FILE} (it holds no d2lstyle format tag; is it another "
                            f"network's weights?){hint}")
-    if payload["format"] == CHECKPOINT_FORMAT:
+    if payload["format"] == CHECKPOINT_FORMAT or payload["format"] in RESUMABLE_CHECKPOINT_FORMATS:
         raise PainterError(f"{path}: is a training checkpoint, not a model file; finish the training with "
                            "`d2lstyle-painter train ... --resume` to get the model")
     if payload["format"] != FORMAT and payload["format"] not in EARLIER_FORMATS:
@@ -111,7 +151,8 @@ def load_painter(path, device="cpu", hint=""):
         settings = PainterSettings.from_dict({**EARLIER_FORMATS.get(payload["format"], {}),
                                               **dict(payload["settings"])})
         state = payload["state_dict"]
-        painter = new_painter(settings)
+        styles = [str(name) for name in payload.get("styles", [payload.get("style", "")])]
+        painter = new_painter(settings, len(styles))
         painter.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError, D2lStyleError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -120,7 +161,8 @@ def load_painter(path, device="cpu", hint=""):
         raise PainterError(f"{path}: a damaged model file: its weights hold NaN or infinite values")
     painter.eval().to(device)
     return SavedPainter(painter, settings, str(payload.get("style", "")), str(payload.get("network", "")),
-                        int(payload.get("steps_done", 0)), dict(payload.get("final_losses", {})))
+                        int(payload.get("steps_done", 0)), dict(payload.get("final_losses", {})), styles,
+                        float(payload.get("training_seconds", 0.0)))
 
 
 # --- training checkpoints ------------------------------------------------------------------------
@@ -163,11 +205,14 @@ def load_training_checkpoint(path, hint=""):
         raise PainterError(f"{path}: a training checkpoint of format {tag!r}, from an earlier d2lstyle whose "
                            f"training this one cannot resume (it resumes {CHECKPOINT_FORMAT!r}); start the "
                            "training again")
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(payload, dict) or (tag != CHECKPOINT_FORMAT and tag not in RESUMABLE_CHECKPOINT_FORMATS):
         raise PainterError(f"{path}: not a {CHECKPOINT_FILE}{hint}")
     missing = [key for key in CHECKPOINT_KEYS if key not in payload]
     if missing:
         raise PainterError(f"{path}: a damaged training checkpoint (missing {', '.join(missing)})")
+    if tag in RESUMABLE_CHECKPOINT_FORMATS and isinstance(payload["loss_weights"].get("style"), dict):
+        payload["loss_weights"] = {**payload["loss_weights"], "style": [payload["loss_weights"]["style"]]}
+        payload["format"] = CHECKPOINT_FORMAT
     return payload
 
 
@@ -186,7 +231,8 @@ def describe_painter_file(path):
     tag = payload.get("format") if isinstance(payload, dict) else None
     if isinstance(tag, str) and (tag == FORMAT or tag in EARLIER_FORMATS):
         return f"a {MODEL_FILE}"
-    if isinstance(tag, str) and (tag == CHECKPOINT_FORMAT or tag in EARLIER_CHECKPOINT_FORMATS):
+    if isinstance(tag, str) and (tag == CHECKPOINT_FORMAT or tag in EARLIER_CHECKPOINT_FORMATS
+                                 or tag in RESUMABLE_CHECKPOINT_FORMATS):
         return f"a {CHECKPOINT_FILE}"
     return "a PyTorch file of another kind"
 

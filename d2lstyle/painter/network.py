@@ -15,6 +15,13 @@ Every convolution but the last is followed by instance normalisation
 (Ulyanov, Vedaldi and Lempitsky 2016; :func:`instance_norm`) and a ReLU.
 Stylising a photo (:func:`paint`) is one forward pass.
 
+A painter for several paintings (``styles`` > 1) shares every convolution
+between them and gives each painting its own scales and shifts in every
+normalisation layer: conditional instance normalisation (Dumoulin, Shlens and
+Kudlur 2017; :func:`conditional_instance_norm`). Choosing a painting, or a
+blend of several, is choosing which scales and shifts to use
+(:meth:`Painter.choose_style`).
+
 >>> painter = Painter(channels=(4, 8, 16), residual_blocks=1)
 >>> tuple(painter(torch.zeros(1, 3, 30, 41)).shape)   # any size in, the same size out
 (1, 3, 30, 41)
@@ -29,7 +36,7 @@ from torch import nn
 
 from .. import images
 from ..devices import fast_layout
-from ..errors import ImageError
+from ..errors import ImageError, PainterError
 from ..runlog import device_of
 
 # The smallest height and width the painter takes (its 9x9 reflection padding needs more than 4 pixels).
@@ -80,6 +87,35 @@ def conv_layer(in_channels, out_channels, kernel_size, stride=1, padding="reflec
                      padding_mode=padding)
 
 
+def conditional_instance_norm(X, scales, shifts, mix, eps=1e-5):
+    r"""Instance normalisation with the scale and shift of a chosen painting, or of a blend of paintings.
+
+    A painter for S paintings keeps, in each normalisation layer with C
+    channels, a scale :math:`\gamma_s \in \mathbb{R}^C` and a shift
+    :math:`\beta_s \in \mathbb{R}^C` for every painting s (``scales`` and
+    ``shifts``, of shape (S, C)). With blend weights :math:`m_s` (``mix``, shape
+    (S,): one-hot for one painting, non-negative and summing to 1 for a blend)
+    and :math:`\hat X` = :func:`instance_norm` (X),
+
+    .. math:: Y_{ncij} = \Big(\sum_s m_s \gamma_{sc}\Big) \hat X_{ncij} + \sum_s m_s \beta_{sc}
+
+    >>> X = torch.tensor([[[[1.0, 3.0]], [[4.0, 8.0]]]])      # N=1, C=2, H=1, W=2: normalised, [-1, 1] each
+    >>> scales = torch.tensor([[1.0, 1.0], [3.0, 5.0]])        # S=2 paintings
+    >>> shifts = torch.tensor([[0.0, 0.0], [10.0, 20.0]])
+    >>> conditional_instance_norm(X, scales, shifts, torch.tensor([0.0, 1.0]), eps=0.0)   # painting 1
+    tensor([[[[ 7., 13.]],
+    <BLANKLINE>
+             [[15., 25.]]]])
+    >>> conditional_instance_norm(X, scales, shifts, torch.tensor([0.5, 0.5]), eps=0.0)   # half of each
+    tensor([[[[ 3.,  7.]],
+    <BLANKLINE>
+             [[ 7., 13.]]]])
+    """
+    scale = mix @ scales  # (C,)
+    shift = mix @ shifts
+    return instance_norm(X, eps) * scale[:, None, None] + shift[:, None, None]
+
+
 class InstanceNorm(nn.GroupNorm):
     """Instance normalisation with a learned scale and shift per channel:
     :func:`instance_norm`, then ``weight[c] * Y + bias[c]``.
@@ -98,12 +134,47 @@ class InstanceNorm(nn.GroupNorm):
         super().__init__(num_groups=channels, num_channels=channels, eps=eps, affine=True)
 
 
-class ConvNormReLU(nn.Sequential):
-    """Convolution, instance normalisation (with a learned scale and shift), ReLU."""
+class ConditionalInstanceNorm(nn.Module):
+    """:func:`conditional_instance_norm` as a layer: a scale and a shift per channel for each of ``styles``
+    paintings (``weight`` and ``bias``, of shape (styles, channels)), and the blend ``mix`` that
+    :meth:`Painter.choose_style` sets (painting 0 at the start).
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="reflect"):
+    Its forward pass hands the blended scale and shift to PyTorch's group normalisation (one channel per
+    group, as :class:`InstanceNorm` does), which computes the same numbers faster:
+
+    >>> norm = ConditionalInstanceNorm(3, styles=2)
+    >>> with torch.no_grad():
+    ...     _ = norm.weight.uniform_(0.5, 2.0), norm.bias.normal_()
+    >>> norm.mix = torch.tensor([0.25, 0.75])
+    >>> X = torch.randn(2, 3, 4, 5)
+    >>> torch.allclose(norm(X), conditional_instance_norm(X, norm.weight, norm.bias, norm.mix), atol=1e-5)
+    True
+    """
+
+    def __init__(self, channels, styles, eps=1e-5):
+        super().__init__()
+        self.channels, self.eps = channels, eps
+        self.weight = nn.Parameter(torch.ones(styles, channels))
+        self.bias = nn.Parameter(torch.zeros(styles, channels))
+        # the blend in use; not saved with the weights (a painter starts with painting 0)
+        self.register_buffer("mix", torch.eye(styles)[0], persistent=False)
+
+    def forward(self, x):
+        return F.group_norm(x, self.channels, self.mix @ self.weight, self.mix @ self.bias, self.eps)
+
+
+def norm_layer(channels, styles=1):
+    """The normalisation after a convolution: :class:`InstanceNorm` for a painter of one painting,
+    :class:`ConditionalInstanceNorm` for a painter of several."""
+    return InstanceNorm(channels) if styles == 1 else ConditionalInstanceNorm(channels, styles)
+
+
+class ConvNormReLU(nn.Sequential):
+    """Convolution, instance normalisation (with a learned scale and shift, one per painting), ReLU."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="reflect", styles=1):
         super().__init__(conv_layer(in_channels, out_channels, kernel_size, stride, padding),
-                         InstanceNorm(out_channels), nn.ReLU(inplace=True))
+                         norm_layer(out_channels, styles), nn.ReLU(inplace=True))
 
 
 class ResidualBlock(nn.Module):
@@ -123,12 +194,12 @@ class ResidualBlock(nn.Module):
     True
     """
 
-    def __init__(self, channels, padding="reflect"):
+    def __init__(self, channels, padding="reflect", styles=1):
         super().__init__()
         self.conv1 = conv_layer(channels, channels, 3, padding=padding)
-        self.norm1 = InstanceNorm(channels)
+        self.norm1 = norm_layer(channels, styles)
         self.conv2 = conv_layer(channels, channels, 3, padding=padding)
-        self.norm2 = InstanceNorm(channels)
+        self.norm2 = norm_layer(channels, styles)
 
     def forward(self, x):
         correction = self.norm2(self.conv2(torch.relu(self.norm1(self.conv1(x)))))
@@ -149,10 +220,10 @@ class UpsampleConv(nn.Sequential):
     (1, 4, 10, 14)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, mode="nearest", padding="reflect"):
+    def __init__(self, in_channels, out_channels, kernel_size=3, mode="nearest", padding="reflect", styles=1):
         super().__init__(nn.Upsample(scale_factor=2, mode=mode),
                          conv_layer(in_channels, out_channels, kernel_size, padding=padding),
-                         InstanceNorm(out_channels), nn.ReLU(inplace=True))
+                         norm_layer(out_channels, styles), nn.ReLU(inplace=True))
 
 
 class Painter(nn.Module):
@@ -165,23 +236,49 @@ class Painter(nn.Module):
     the input is padded (by reflection) to a multiple of 4 and the output
     cropped back. ``upsample`` and ``padding`` choose the decoder's upsampling
     and every convolution's padding (:data:`UPSAMPLE_MODES`, :data:`PADDING_MODES`).
+    ``styles`` is how many paintings it paints (each with its own normalisation
+    scales and shifts: :class:`ConditionalInstanceNorm`); :meth:`choose_style` picks one.
 
     >>> painter = Painter()
     >>> sum(p.numel() for p in painter.parameters())
     421443
+    >>> six = Painter(styles=6)   # each more painting adds 2 numbers per normalised channel: 800 x 2
+    >>> sum(p.numel() for p in six.parameters()) - sum(p.numel() for p in painter.parameters())
+    8000
     """
 
-    def __init__(self, channels=(16, 32, 64), residual_blocks=5, upsample="nearest", padding="reflect"):
+    def __init__(self, channels=(16, 32, 64), residual_blocks=5, upsample="nearest", padding="reflect", styles=1):
         super().__init__()
+        if not (isinstance(styles, int) and styles >= 1):
+            raise ValueError(f"a painter paints at least 1 painting, not {styles!r}")
+        self.styles = styles
         c1, c2, c3 = channels
-        self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9, padding=padding),
-                                     ConvNormReLU(c1, c2, 3, stride=2, padding=padding),
-                                     ConvNormReLU(c2, c3, 3, stride=2, padding=padding))
-        self.residuals = nn.Sequential(*[ResidualBlock(c3, padding) for _ in range(residual_blocks)])
-        self.decoder = nn.Sequential(UpsampleConv(c3, c2, mode=upsample, padding=padding),
-                                     UpsampleConv(c2, c1, mode=upsample, padding=padding),
+        self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9, padding=padding, styles=styles),
+                                     ConvNormReLU(c1, c2, 3, stride=2, padding=padding, styles=styles),
+                                     ConvNormReLU(c2, c3, 3, stride=2, padding=padding, styles=styles))
+        self.residuals = nn.Sequential(*[ResidualBlock(c3, padding, styles) for _ in range(residual_blocks)])
+        self.decoder = nn.Sequential(UpsampleConv(c3, c2, mode=upsample, padding=padding, styles=styles),
+                                     UpsampleConv(c2, c1, mode=upsample, padding=padding, styles=styles),
                                      conv_layer(c1, 3, 3, padding=padding))
         self.to(memory_format=torch.channels_last)  # the layout oneDNN's convolutions run fastest in
+
+    def choose_style(self, style):
+        """Paint from now on in painting ``style`` (its index, 0 to styles - 1) or in a blend: a sequence
+        of ``styles`` non-negative weights, which are scaled to sum to 1. Returns the blend as a tensor.
+
+        >>> painter = Painter(channels=(4, 8, 16), residual_blocks=1, styles=3)
+        >>> painter.choose_style([1, 0, 3])
+        tensor([0.2500, 0.0000, 0.7500])
+        >>> painter.choose_style(3)
+        Traceback (most recent call last):
+        ...
+        d2lstyle.errors.PainterError: this painter paints 3 paintings, numbered 0 to 2; there is no painting 3
+        """
+        mix = style_mix(style, self.styles)
+        for module in self.modules():
+            if isinstance(module, ConditionalInstanceNorm):
+                module.mix = mix.to(module.weight)
+        return mix
 
     def forward(self, x):
         height, width = x.shape[-2:]
@@ -196,12 +293,40 @@ class Painter(nn.Module):
 
 
 
-def new_painter(settings):
-    """An untrained :class:`Painter` for ``settings`` (a :class:`~d2lstyle.painter.PainterSettings`), its
-    weights drawn from ``settings.seed`` (the global random state is left as it was)."""
+def style_mix(style, styles):
+    """The blend weights (a float tensor of ``styles`` numbers summing to 1) for ``style``: a painting's index,
+    or a sequence of ``styles`` non-negative weights. Anything else raises :class:`~d2lstyle.errors.PainterError`.
+
+    >>> style_mix(1, 3), style_mix([2, 2, 0], 3)
+    (tensor([0., 1., 0.]), tensor([0.5000, 0.5000, 0.0000]))
+    >>> style_mix([1, -1], 2)
+    Traceback (most recent call last):
+    ...
+    d2lstyle.errors.PainterError: blend weights must be non-negative numbers that are not all 0, not [1, -1]
+    """
+    if isinstance(style, int) and not isinstance(style, bool):
+        if not 0 <= style < styles:
+            raise PainterError(f"this painter paints {styles} painting{'s' if styles != 1 else ''}, numbered 0 to "
+                               f"{styles - 1}; there is no painting {style}")
+        return torch.eye(styles)[style]
+    weights = [float(w) for w in style] if isinstance(style, (list, tuple, torch.Tensor)) else None
+    if weights is None or len(weights) != styles:
+        raise PainterError(f"choose a painting by its index (0 to {styles - 1}) or a blend of {styles} weights, "
+                           f"not {style!r}")
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        shown = style.tolist() if isinstance(style, torch.Tensor) else list(style)
+        raise PainterError(f"blend weights must be non-negative numbers that are not all 0, not {shown}")
+    mix = torch.tensor(weights)
+    return mix / mix.sum()
+
+
+def new_painter(settings, styles=1):
+    """An untrained :class:`Painter` for ``settings`` (a :class:`~d2lstyle.painter.PainterSettings`) and
+    ``styles`` paintings, its weights drawn from ``settings.seed`` (the global random state is left as it
+    was)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
-        return Painter(settings.channels, settings.residual_blocks, settings.upsample, settings.padding)
+        return Painter(settings.channels, settings.residual_blocks, settings.upsample, settings.padding, styles)
 
 
 # --- stylising ----------------------------------------------------------------------------------
@@ -229,11 +354,12 @@ def painted_shape(photo_size, size):
                      f"pixels on each side; use a size of at least {needed}, or a photo less thin")
 
 
-def paint(painter, img, size=512, device=None):
+def paint(painter, img, size=512, device=None, style=None):
     """Stylise a photo (a PIL image or a path) with a trained painter: one
     forward pass. ``size`` is the longer side of the output (None: the
     photo's own size; a photo too thin for it is refused by :func:`painted_shape`).
-    Returns a PIL image.
+    ``style`` chooses the painting of a painter of several (:meth:`Painter.choose_style`: an index or blend
+    weights; None: the one chosen last). Returns a PIL image.
 
     >>> painter = Painter(channels=(4, 8, 16), residual_blocks=1).eval()
     >>> paint(painter, Image.new("RGB", (90, 60)), size=48).size
@@ -242,6 +368,8 @@ def paint(painter, img, size=512, device=None):
     img = images.load_image(img) if not isinstance(img, Image.Image) else img
     device = torch.device(device) if device is not None else device_of(painter)
     painted_shape(img.size, size)  # a photo too thin for the painter is refused here, with what would work
+    if style is not None:
+        painter.choose_style(style)
     x = images.preprocess(img, size)
     with torch.inference_mode():
         y = painter(fast_layout(x.to(device)))

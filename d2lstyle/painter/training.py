@@ -31,7 +31,7 @@ from ..runlog import RunLog, StopRun, device_of, new_history
 from ..vgg import VGG19, FeatureExtractor
 from .loss import batch_loss_terms, loss_recipe, painting_long_side, recipe_from_weights
 from .model_file import training_checkpoint
-from .network import new_painter
+from .network import ConditionalInstanceNorm, new_painter
 from .photos import photo_batch, shrink_for_crops, training_photos
 from .settings import PainterSettings
 
@@ -90,12 +90,14 @@ def image_fingerprint(img):
 
 
 def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=None, callbacks=(), progress=True,
-                  resume=None):
+                  resume=None, start_from=None):
     """Train a :class:`~d2lstyle.painter.Painter` for the painting ``style_img``; returns a :class:`TrainingResult`.
 
     ``style_img`` and ``photos`` are PIL images or paths (``photos`` None:
-    :func:`~d2lstyle.painter.training_photos`). ``vgg`` is a :class:`~d2lstyle.vgg.VGG19`
-    (the original VGG-19 by default: ``d2lstyle.load_vgg19()``). The painting is
+    :func:`~d2lstyle.painter.training_photos`); ``style_img`` may also be a list of paintings, for one painter
+    that paints them all (conditional instance normalisation: each painting its own normalisation scales and
+    shifts, every convolution shared; step t trains painting t mod S). ``vgg`` is a :class:`~d2lstyle.vgg.VGG19`
+    (the original VGG-19 by default: ``d2lstyle.load_vgg19()``). Each painting is
     seen at :func:`~d2lstyle.painter.painting_long_side` (one too small for the
     style layers is refused). Each step:
 
@@ -105,6 +107,11 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
        (:func:`~d2lstyle.painter.batch_loss_terms`);
     3. backward, clip the gradient norm, one Adam step with the cosine
        learning rate (:func:`cosine_learning_rate`).
+
+    ``start_from`` (a trained painter) adds the paintings to it instead: the result paints its paintings and
+    then the new ones, and only the new ones' normalisation scales and shifts are trained (every other weight
+    stays as it was), which takes a fraction of a full training. ``settings`` must then describe the same
+    network (channels, blocks, upsampling, padding).
 
     Every callback is called as ``callback(info)`` with a :class:`TrainingStep`
     after each step; one that returns True stops training. Ctrl-C stops it
@@ -119,8 +126,11 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
     settings = settings or PainterSettings()
     if vgg is None:
         raise ValueError("train_painter needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
-    style_img = images.load_image(style_img) if not isinstance(style_img, Image.Image) else style_img
-    style_long_side = painting_long_side(style_img.size, settings)
+    paintings = list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
+    if not paintings:
+        raise ImageError("train_painter needs at least one painting")
+    paintings = [images.load_image(img) if not isinstance(img, Image.Image) else img for img in paintings]
+    long_sides = [painting_long_side(img.size, settings) for img in paintings]
     photos = training_photos() if photos is None else photos
     photos = [shrink_for_crops(images.load_image(photo) if not isinstance(photo, Image.Image) else photo,
                                settings.crop, settings.max_crop_scale) for photo in photos]
@@ -135,25 +145,37 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
         raise PainterError(f"crops of {settings.crop} px are too small for layer {extractor.layers[-1]}: "
                            f"use at least {extractor.min_size} px")
 
+    grams = []  # one dict (layer -> Gram matrix) per painting
     with torch.no_grad():
-        style_x = images.preprocess(style_img, style_long_side).to(device)
-        style_features = extractor(fast_layout(style_x))
-        grams = {name: losses.gram_matrix(style_features[name]) for name in settings.style_layers}
-    painter = new_painter(settings).to(device)
-    optimizer = torch.optim.Adam(painter.parameters(), lr=settings.lr)
-    style_print = image_fingerprint(style_img)
+        for img, long_side in zip(paintings, long_sides):
+            style_features = extractor(fast_layout(images.preprocess(img, long_side).to(device)))
+            grams.append({name: losses.gram_matrix(style_features[name]) for name in settings.style_layers})
+    style_print = "+".join(image_fingerprint(img) for img in paintings)
+    if start_from is None:
+        first = 0  # the index, in the painter, of the first painting trained here
+        painter = new_painter(settings, len(paintings)).to(device)
+        trained = list(painter.parameters())
+    else:
+        first = start_from.styles
+        painter = painter_with_more_paintings(start_from, settings, len(paintings)).to(device)
+        trained = only_new_paintings_train(painter, first)
+        style_print = f"{state_fingerprint(start_from)}+{style_print}"
+    optimizer = torch.optim.Adam(trained, lr=settings.lr)
     if resume is not None:
         history, weights = restore_checkpoint(resume, settings, style_print, vgg.description, painter, optimizer)
-        recipe = recipe_from_weights(settings, weights["content"], weights["style"])
     else:
         history = new_history(HISTORY_COLUMNS)
         with torch.no_grad():
             # a batch that no training step draws (they draw steps 0 .. steps - 1)
             sample = photo_batch(photos, settings.crop, max(settings.batch_size, 4), settings.seed, settings.steps,
                                  settings.max_crop_scale)
-            recipe = loss_recipe(settings, grams, content_extractor(fast_layout(sample.to(device))))
-    weights = {"content": dict(recipe.content_layers), "style": dict(recipe.style_layers)}
-    log = RunLog(settings.steps, history, callbacks, progress, title="training the painter")
+            sample_features = content_extractor(fast_layout(sample.to(device)))
+            recipes = [loss_recipe(settings, painting_grams, sample_features) for painting_grams in grams]
+        weights = {"content": dict(recipes[0].content_layers),
+                   "style": [dict(recipe.style_layers) for recipe in recipes]}
+    recipes = [recipe_from_weights(settings, weights["content"], style) for style in weights["style"]]
+    title = "training the painter" if len(paintings) == 1 else f"training the painter on {len(paintings)} paintings"
+    log = RunLog(settings.steps, history, callbacks, progress, title=title)
 
     def checkpoint():
         return training_checkpoint(painter, optimizer, log.history, settings, weights, style_print, vgg.description)
@@ -166,18 +188,21 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
             lr = cosine_learning_rate(log.done, settings.steps, settings.lr)
             batch = photo_batch(photos, settings.crop, settings.batch_size, settings.seed, log.done,
                                 settings.max_crop_scale).to(device)
+            painting = log.done % len(paintings)  # the paintings take turns
+            painter.choose_style(first + painting)
             with torch.no_grad():
                 content_targets = content_extractor(fast_layout(batch))
             optimizer.zero_grad(set_to_none=True)
             y = painter(fast_layout(batch))
-            terms = batch_loss_terms(y, extractor(fast_layout(y)), content_targets, grams, recipe)
+            terms = batch_loss_terms(y, extractor(fast_layout(y)), content_targets, grams[painting],
+                                     recipes[painting])
             values = {name: float(value.detach()) for name, value in terms.items()}
             if not math.isfinite(values["total"]):
                 raise StopRun("diverged", f"the loss became NaN or infinite at step {step}; kept the painter from "
                                           f"before it. Try a smaller learning rate than {settings.lr:g} or a smaller "
                                           "max_grad_norm")
             terms["total"].backward()
-            gradient_norm = nn.utils.clip_grad_norm_(painter.parameters(), settings.max_grad_norm)
+            gradient_norm = nn.utils.clip_grad_norm_(trained, settings.max_grad_norm)
             if not torch.isfinite(gradient_norm):
                 raise StopRun("diverged", f"the gradient became NaN or infinite at step {step} (the loss was "
                                           f"{values['total']:.3g}); kept the painter from before it. Try smaller "
@@ -196,7 +221,59 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
     finally:
         log.close()
     painter.eval()
+    painter.choose_style(0)
     return TrainingResult(painter, settings, log.history, status, message, weights, checkpoint())
+
+
+def painter_with_more_paintings(painter, settings, more):
+    """A copy of the trained ``painter`` that paints ``more`` paintings besides its own: every weight copied,
+    and in each normalisation layer, the new paintings' scales and shifts start as the mean of the old ones'.
+
+    >>> from d2lstyle.painter import PainterSettings
+    >>> settings = PainterSettings(channels=(4, 8, 8), residual_blocks=1)
+    >>> wider = painter_with_more_paintings(new_painter(settings, 2), settings, 1)
+    >>> wider.styles, tuple(wider.encoder[0][1].weight.shape)
+    (3, (3, 4))
+    """
+    old = painter.state_dict()
+    wider = new_painter(settings, painter.styles + more)
+    state = wider.state_dict()
+    if set(old) != set(state) or any(old[key].shape[-1:] != state[key].shape[-1:] for key in old):
+        raise PainterError("the settings describe another network than the painter's (channels, residual blocks): "
+                           "add paintings with the settings the painter was trained with")
+    for key, value in old.items():
+        if value.shape == state[key].shape:
+            state[key] = value.detach().clone()
+        else:  # a normalisation layer's scales or shifts: (S, C), or (C,) for one painting
+            rows = value.detach().reshape(-1, value.shape[-1])
+            state[key] = torch.cat([rows, rows.mean(dim=0, keepdim=True).expand(more, -1)])
+    wider.load_state_dict(state)
+    return wider.to(device_of(painter), memory_format=torch.channels_last)
+
+
+def only_new_paintings_train(painter, first):
+    """Freeze everything in ``painter`` but the normalisation scales and shifts of paintings ``first`` onwards
+    (their gradients for earlier paintings are set to 0); returns the parameters to give the optimiser."""
+    trained = []
+    for parameter in painter.parameters():
+        parameter.requires_grad_(False)
+    for module in painter.modules():
+        if isinstance(module, ConditionalInstanceNorm):
+            keep = torch.zeros_like(module.weight[:, :1])
+            keep[first:] = 1
+            for parameter in (module.weight, module.bias):
+                parameter.requires_grad_(True)
+                parameter.register_hook(lambda grad, keep=keep: grad * keep)
+                trained.append(parameter)
+    return trained
+
+
+def state_fingerprint(painter):
+    """A short hash of a painter's weights: a checkpoint of added paintings resumes only on the same painter."""
+    digest = hashlib.sha256()
+    for key, value in sorted(painter.state_dict().items()):
+        digest.update(key.encode() + value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def channels_last_network(vgg, device):
@@ -217,7 +294,8 @@ def restore_checkpoint(checkpoint, settings, style_print, network, painter, opti
         raise PainterError(f"the checkpoint was made with other settings ({', '.join(changed)} differ); resume with "
                            "the same options")
     if checkpoint["style"] != style_print:
-        raise PainterError("the checkpoint was made with another painting; resume with the same style image")
+        raise PainterError("the checkpoint was made with other paintings (or another painter to add them to); "
+                           "resume with the same style images")
     if checkpoint["network"] != network:
         raise PainterError(f"the checkpoint was made with the network {checkpoint['network']}, not {network}; "
                            "resume with the same network")
