@@ -1,12 +1,17 @@
 """The painter's command-line tool: train a painter network once, then stylise in one pass.
 
-    d2lstyle-painter train STYLE -o MODEL.pt [--steps N] [--size PX] [--photos DIR] ...
-    d2lstyle-painter paint MODEL INPUT... -o OUT [--size PX]
+    d2lstyle-painter train STYLE... -o MODEL.pt [--steps N] [--size PX] [--photos DIR] [--add-to MODEL] ...
+    d2lstyle-painter paint MODEL INPUT... -o OUT [--size PX] [--style NAME[=WEIGHT]]...
 
 ``train`` trains a :class:`~d2lstyle.painter.Painter` for the painting STYLE
-(:func:`d2lstyle.painter.train_painter`) and saves it as MODEL.pt. ``paint``
+(:func:`d2lstyle.painter.train_painter`) and saves it as MODEL.pt; given
+several paintings, it trains one painter for all of them (conditional instance
+normalisation), and with ``--add-to`` it adds the paintings to a trained
+model by training only their normalisation parameters. ``paint``
 stylises image files, the photos in a folder, or the frames of an animated
-GIF (into an animated GIF) with a saved model.
+GIF (into an animated GIF) with a saved model; ``--style`` chooses one of a
+model's paintings by name, or a blend (``--style starry_night=0.7 --style
+the_scream=0.3``).
 
 Every file argument is checked before any work, and a file of the wrong kind
 is named for what it is: ``paint photo.png model.pt`` says that photo.png is a
@@ -47,26 +52,36 @@ PAINT_ORDER = "the model comes first: d2lstyle-painter paint MODEL PHOTO... -o O
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="d2lstyle-painter",
-        description="Fast style transfer: train a painter network for one painting (once: it takes minutes), "
-                    "then stylise any photo with it in a single forward pass.",
+        description="Fast style transfer: train a painter network for one painting or several (once: it takes "
+                    "minutes), then stylise any photo with it in a single forward pass.",
         epilog="Examples: d2lstyle-painter train images/style/starry_night.jpg -o starry.pt ; "
-               "d2lstyle-painter paint starry.pt images/content/tubingen.jpg -o tubingen.png",
+               "d2lstyle-painter paint starry.pt images/content/tubingen.jpg -o tubingen.png ; "
+               "d2lstyle-painter train images/style/starry_night.jpg images/style/the_scream.jpg -o two.pt ; "
+               "d2lstyle-painter paint two.pt images/content/tubingen.jpg -o blend.png "
+               "--style starry_night=0.5 --style the_scream=0.5",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="{train,paint}")
 
     train = verbs.add_parser(
-        "train", help="train a painter for a painting and save it as a model file",
+        "train", help="train a painter for one painting or several and save it as a model file",
         description="Train a painter network for the painting STYLE on photos (by default the bundled ones and "
-                    "matplotlib's sample photo, all offline) and save it as MODEL. Ctrl-C saves a checkpoint "
-                    "(MODEL.ckpt); run the same command with --resume to continue.",
+                    "matplotlib's sample photo, all offline) and save it as MODEL. Several paintings: one "
+                    "painter for all of them, each with its own normalisation parameters (choose one with "
+                    "`paint --style NAME`). Ctrl-C saves a checkpoint (MODEL.ckpt); run the same command with "
+                    "--resume to continue.",
     )
     defaults = painter.PainterSettings()
-    train.add_argument("style", help="the painting whose style to learn")
+    train.add_argument("style", nargs="+", metavar="STYLE", help="the painting(s) whose style to learn")
     train.add_argument("-o", "--output", required=True,
                        help="the model file to write (e.g. starry.pt); a file already there is replaced only if it "
                             "is a painter model file")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help=f"training steps (default: {defaults.steps})")
+                       help=f"training steps (default: {defaults.steps} for one painting, "
+                            f"{painter.STEPS_PER_PAINTING} per painting for several, {painter.ADD_STEPS} per "
+                            "painting with --add-to)")
+    train.add_argument("--add-to", default=None, metavar="MODEL",
+                       help="add the paintings to this trained model (written to -o with its paintings and the "
+                            "new ones): only their normalisation parameters are trained, in a few minutes")
     train.add_argument("--size", type=positive_int, default=None, metavar="PX",
                        help=f"side of the square training crops in pixels (default: {defaults.crop})")
     train.add_argument("--batch-size", type=positive_int, default=None,
@@ -104,6 +119,10 @@ def build_parser():
     paint.add_argument("-o", "--output", required=True, help="the output file, or a folder for several")
     paint.add_argument("--size", type=positive_int, default=512, metavar="PX",
                        help="longer side of each result in pixels (default: %(default)s)")
+    paint.add_argument("--style", action="append", default=None, metavar="NAME[=WEIGHT]",
+                       help="which of the model's paintings to paint with (needed when it has several); give it "
+                            "more than once with weights to blend paintings: --style starry_night=0.7 "
+                            "--style the_scream=0.3"),
     _common_options(paint, network=False)
     return parser
 
@@ -160,17 +179,51 @@ def validate_model_output(path, protect=()):
     return path
 
 
+def default_steps(args, count):
+    """The training steps when --steps is not given: 800 for one painting, STEPS_PER_PAINTING per painting for
+    several, ADD_STEPS per painting added to a trained model."""
+    if args.add_to:
+        return painter.ADD_STEPS * count
+    return painter.PainterSettings().steps if count == 1 else painter.STEPS_PER_PAINTING * count
+
+
+def style_names(paths, known=()):
+    """The short names (``painter.style_name``) of the paintings in ``paths``; two paintings with one name, or
+    one a model already has (``known``), are refused, since ``paint --style NAME`` could not tell them apart."""
+    names = {}
+    for path in paths:
+        name = painter.style_name(path)
+        if name in names or name in known:
+            first = names.get(name, "the model's painting")
+            raise ImageError(f"{first} and {path} have the same name ({name!r}); rename one, so that "
+                             "`paint --style NAME` can tell them apart")
+        names[name] = path
+    return list(names)
+
+
 def train(args):
     """Check every file argument, then train; returns the exit status."""
-    style_img = painter.load_picture(args.style, hint=TRAIN_ORDER)
-    output = validate_model_output(args.output, protect=[args.style])
+    style_imgs = [painter.load_picture(path, hint=TRAIN_ORDER) for path in args.style]
+    base = None
+    if args.add_to:
+        base = painter.load_painter(args.add_to, hint="--add-to takes a model written by d2lstyle-painter train")
+    style_names(args.style, known=[painter.style_name(name) for name in base.styles] if base else ())
+    output = validate_model_output(args.output, protect=[*args.style, *([args.add_to] if args.add_to else [])])
     session = settings_module.get_settings(network=args.network, seed=args.seed, quick=args.quick,
                                            device=args.device, verbose=False)
+    if args.steps is None:
+        args.steps = default_steps(args, len(style_imgs))
     settings, notes = choose_settings(args, session)
-    try:  # a painting too small for the style layers is refused now, before the network is loaded
-        style_long_side = painter.painting_long_side(style_img.size, settings)
-    except ImageError as error:
-        raise ImageError(f"{args.style}: {error}") from None
+    if base is not None:  # the network is the trained one's; only the training may change
+        settings = base.settings.replace(**{key: getattr(settings, key) for key in (
+            "steps", "crop", "batch_size", "style_size", "content_weight", "style_weight", "tv_weight", "lr",
+            "seed")})
+    long_sides = []
+    for path, img in zip(args.style, style_imgs):
+        try:  # a painting too small for the style layers is refused now, before the network is loaded
+            long_sides.append(painter.painting_long_side(img.size, settings))
+        except ImageError as error:
+            raise ImageError(f"{path}: {error}") from None
     photo_paths = painter.photos_in_folder(args.photos) if args.photos else painter.training_photos()
     for path in photo_paths:  # a damaged photo is reported now, before the network is loaded
         painter.load_picture(path)
@@ -181,11 +234,19 @@ def train(args):
                                                   "interrupted; run without --resume to start one")
     for line in session.describe().splitlines() + notes:
         say(line)
+    if base is not None:
+        say(f"adding {len(style_imgs)} painting{'s' if len(style_imgs) != 1 else ''} to {args.add_to} (which "
+            f"paints {', '.join(painter.style_name(name) for name in base.styles)}): only their normalisation "
+            "parameters are trained")
     say(f"training on {len(photo_paths)} photos: {', '.join(path.name for path in photo_paths)}")
-    enlarged = " (more, so that the long thin painting's shorter side suits the style layers)"
+    enlarged = " (more, so that a long thin painting's shorter side suits the style layers)"
+    sizes = ", ".join(f"{side} px" for side in long_sides)
     say(f"{settings.steps} steps of {settings.batch_size} crops of {settings.crop} px; style size "
-        f"{style_long_side} px{enlarged if style_long_side > settings.style_size else ''}")
+        f"{sizes}{enlarged if max(long_sides) > settings.style_size else ''}")
     vgg = session.load_vgg()
+    if base is not None and base.network != vgg.description:
+        say(f"note: {args.add_to} was trained with {base.network}; the new paintings are learnt with "
+            f"{vgg.description}")
 
     def save_every(info):
         if info.step % args.checkpoint_every == 0 and info.step < info.steps:
@@ -193,12 +254,18 @@ def train(args):
         return False
 
     started = time.perf_counter()
-    result = painter.train_painter(style_img, photo_paths, settings, vgg, device=session.device,
-                                   callbacks=[save_every], progress=not args.quiet, resume=resume)
+    result = painter.train_painter(style_imgs, photo_paths, settings, vgg, device=session.device,
+                                   callbacks=[save_every], progress=not args.quiet, resume=resume,
+                                   start_from=base.painter if base else None)
     seconds = time.perf_counter() - started
     steps = result.history["step"][-1] if result.history["step"] else 0
     if result.status == "finished":
-        painter.save_painter(output, result, style=Path(args.style).name)
+        names = [Path(path).name for path in args.style]
+        if base is not None:
+            painter.save_painter(output, result.painter, base.settings, style=base.styles + names,
+                                 network=base.network, history=result.history)
+        else:
+            painter.save_painter(output, result, style=names if len(names) > 1 else names[0])
         checkpoint_file.unlink(missing_ok=True)
         say(f"saved {output} ({steps} steps in {seconds:.0f} s, final loss {result.final_loss:.4g})")
         return 0
@@ -309,6 +376,39 @@ def check_inputs(inputs, size):
                          + "; ".join(problems))
 
 
+def chosen_style(saved, choices):
+    """The painting or blend that ``--style`` chooses (``choices``: its values, or None) for a
+    :class:`~d2lstyle.painter.SavedPainter`: an index, or blend weights, one per painting. A model of several
+    paintings needs a choice; an unknown name or a bad weight is refused, naming what there is.
+
+    A choice is NAME (one painting) or NAME=WEIGHT, given once per painting to blend (weights >= 0, scaled to
+    sum to 1; NAME alone in a blend has weight 1)."""
+    names = ", ".join(painter.style_name(name) for name in saved.styles)
+    if not choices:
+        if saved.painter.styles > 1:
+            raise ImageError(f"the model paints {saved.painter.styles} paintings ({names}); choose one with "
+                             "--style NAME, or blend them: --style NAME=WEIGHT --style NAME=WEIGHT")
+        return 0
+    weights = [0.0] * saved.painter.styles
+    for choice in choices:
+        name, _, weight = choice.partition("=")
+        index = saved.style_index(name)
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            value = float("nan")
+        if not value >= 0 or value == float("inf"):
+            raise ImageError(f"--style {choice}: the weight must be a number >= 0")
+        if weights[index]:
+            raise ImageError(f"--style names {painter.style_name(name)} twice")
+        weights[index] = value
+    if sum(weights) <= 0:
+        raise ImageError("--style: the weights are all 0; give at least one painting a weight above 0")
+    if len(choices) == 1:
+        return weights.index(max(weights))
+    return weights
+
+
 def paint(args):
     """Check the model and every input, then paint them all; returns the exit status."""
     session = settings_module.get_settings(quick=args.quick, device=args.device, verbose=False)
@@ -316,12 +416,18 @@ def paint(args):
     model = Path(args.model)
     swapped = model.is_dir() or describe_file(model).startswith("a picture")  # a photo where the model goes
     saved = painter.load_painter(model, device=session.device, hint=PAINT_ORDER if swapped else "")
+    style = chosen_style(saved, args.style)
+    mix = saved.painter.choose_style(style)
     inputs = expand_inputs(args.inputs)
     plan = plan_outputs(inputs, args.output)
     check_inputs(inputs, size)
     if note:
         say(note)
-    say(f"painter for {saved.style or 'an unnamed painting'} ({saved.steps_done} training steps); "
+    painting = saved.style or "an unnamed painting"
+    if saved.painter.styles > 1:
+        painting = " + ".join(f"{painter.style_name(name)}" + (f" x {weight:.2f}" if weight < 1 else "")
+                              for name, weight in zip(saved.styles, mix.tolist()) if weight > 0)
+    say(f"painter for {painting} ({saved.steps_done} training steps); "
         f"{len(plan)} input{'s' if len(plan) != 1 else ''}, size {size} px, device {session.device}")
     done = 0
     started = time.perf_counter()

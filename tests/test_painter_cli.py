@@ -65,8 +65,9 @@ def test_help_names_both_verbs_and_every_option(capsys):
     with pytest.raises(SystemExit) as exit_:
         painter_cli.main(["--help"])
     assert exit_.value.code == 0 and "train" in capsys.readouterr().out
-    for verb, options in [("train", ("--steps", "--size", "--photos", "--resume", "--style-weight", "--network")),
-                          ("paint", ("--size", "--device", "--quiet"))]:
+    for verb, options in [("train", ("--steps", "--size", "--photos", "--resume", "--style-weight", "--network",
+                                     "--add-to")),
+                          ("paint", ("--size", "--device", "--quiet", "--style"))]:
         with pytest.raises(SystemExit):
             painter_cli.main([verb, "--help"])
         text = capsys.readouterr().out
@@ -401,3 +402,104 @@ def test_the_painter_command_is_installed():
 
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["d2lstyle-painter"] == "d2lstyle.painter_cli:main"
+
+
+# --- several paintings in one model ----------------------------------------------------------------
+
+
+@pytest.fixture
+def second_painting(tmp_path):
+    """A second painting, of blue dots."""
+    dots = ((np.indices((40, 40)) % 8 < 4).all(axis=0)).astype(np.uint8)
+    path = tmp_path / "dots.png"
+    Image.fromarray(np.stack([20 * dots, 40 * dots, 120 + 130 * dots], axis=2).astype(np.uint8)).save(path)
+    return path
+
+
+def test_train_several_paintings_then_paint_each_and_a_blend(pictures, second_painting, tmp_path, capsys):
+    style, photos = pictures
+    model_file = tmp_path / "two.pt"
+    status, err = run_main(["train", style, second_painting, "-o", model_file, "--photos", photos, "--steps", "2",
+                            "--quiet", *TRAIN_TINY], capsys)
+    assert status == 0, err
+    saved = painter.load_painter(model_file)
+    assert saved.styles == ["style.png", "dots.png"] and saved.painter.styles == 2 and saved.steps_done == 2
+
+    photo = photos / "photo0.jpg"
+    status, err = run_main(["paint", model_file, photo, "-o", tmp_path / "none.png", "--size", "32"], capsys)
+    assert status == 1 and one_error_line(err) and not (tmp_path / "none.png").exists()
+    assert err.strip().splitlines()[-1] == ("d2lstyle-painter: error: the model paints 2 paintings (style, dots); "
+                                            "choose one with --style NAME, or blend them: --style NAME=WEIGHT "
+                                            "--style NAME=WEIGHT")
+    painted = {}
+    for name, choice in (("style", ["--style", "style"]), ("dots", ["--style", "DOTS.png"]),
+                         ("blend", ["--style", "style=1", "--style", "dots=3"])):
+        out = tmp_path / f"{name}.png"
+        status, err = run_main(["paint", model_file, photo, "-o", out, "--size", "32", *choice], capsys)
+        assert status == 0, err
+        painted[name] = np.asarray(Image.open(out), dtype=float)
+    assert "painter for style x 0.25 + dots x 0.75" in err
+    expected = {}
+    for name, style_choice in (("style", 0), ("dots", 1), ("blend", [0.25, 0.75])):
+        expected[name] = np.asarray(painter.paint(saved.painter, painter.load_picture(photo), 32, style=style_choice),
+                                    dtype=float)
+        assert np.abs(painted[name] - expected[name]).max() <= 1, name
+    assert np.abs(painted["style"] - painted["dots"]).mean() > 0  # the choice reached the painter
+
+
+@pytest.mark.parametrize("choice, said", [
+    (["--style", "waves"], "the painter has no painting called 'waves'; it paints style, dots"),
+    (["--style", "style=-1", "--style", "dots=1"], "--style style=-1: the weight must be a number >= 0"),
+    (["--style", "style=abc", "--style", "dots"], "--style style=abc: the weight must be a number >= 0"),
+    (["--style", "style=0", "--style", "dots=0"], "--style: the weights are all 0"),
+    (["--style", "dots", "--style", "dots=2"], "--style names dots twice"),
+])
+def test_a_bad_style_choice_is_one_clear_line_and_writes_nothing(choice, said, pictures, tmp_path, capsys):
+    _, photos = pictures
+    net = painter.new_painter(TINY, styles=2)
+    model_file = painter.save_painter(tmp_path / "two.pt", net, TINY, style=["style.png", "dots.png"])
+    out = tmp_path / "out.png"
+    status, err = run_main(["paint", model_file, photos / "photo0.jpg", "-o", out, *choice], capsys)
+    assert status == 1 and one_error_line(err) and said in err and not out.exists()
+
+
+def test_two_paintings_of_one_name_are_refused_before_training(pictures, tmp_path, capsys):
+    style, photos = pictures
+    other = tmp_path / "other" / "style.jpg"
+    other.parent.mkdir()
+    Image.open(style).convert("RGB").save(other)
+    status, err = run_main(["train", style, other, "-o", tmp_path / "m.pt", "--photos", photos, *TRAIN_TINY], capsys)
+    assert status == 1 and one_error_line(err) and "have the same name ('style'); rename one" in err
+    assert "training on" not in err and not (tmp_path / "m.pt").exists()
+
+
+def test_add_a_painting_to_a_trained_model(model, pictures, second_painting, tmp_path, capsys):
+    style, photos = pictures
+    before = painter.load_painter(model)
+    bigger = tmp_path / "bigger.pt"
+    status, err = run_main(["train", second_painting, "--add-to", model, "-o", bigger, "--photos", photos,
+                            "--steps", "2", "--quiet", *TRAIN_TINY], capsys)
+    assert status == 0, err
+    assert "adding 1 painting to" in err and "only their normalisation parameters are trained" in err
+    saved = painter.load_painter(bigger)
+    assert saved.styles == ["style.png", "dots.png"] and saved.settings.channels == TINY.channels
+    state, old = saved.painter.state_dict(), before.painter.state_dict()
+    for name, value in old.items():
+        if state[name].dim() == 2 and value.dim() == 1:  # a normalisation layer's scales or shifts
+            assert torch.equal(state[name][0], value), name  # the model's own painting is as it was
+        else:
+            assert torch.equal(state[name], value), name  # every convolution too
+    photo = painter.load_picture(photos / "photo2.jpg")
+    assert np.array_equal(np.asarray(painter.paint(saved.painter, photo, 32, style=0)),
+                          np.asarray(painter.paint(before.painter, photo, 32)))
+
+    model_bytes = model.read_bytes()
+    status, err = run_main(["train", second_painting, "--add-to", model, "-o", model, "--photos", photos,
+                            *TRAIN_TINY], capsys)
+    assert status == 1 and one_error_line(err) and model.read_bytes() == model_bytes  # never over an input
+    status, err = run_main(["train", style, "--add-to", model, "-o", tmp_path / "x.pt", "--photos", photos,
+                            *TRAIN_TINY], capsys)
+    assert status == 1 and "have the same name ('style')" in err and not (tmp_path / "x.pt").exists()
+    status, err = run_main(["train", second_painting, "--add-to", style, "-o", tmp_path / "x.pt", "--photos",
+                            photos, *TRAIN_TINY], capsys)
+    assert status == 1 and one_error_line(err) and "not a d2lstyle painter model file" in err
