@@ -754,10 +754,36 @@ COSINE_MUTANTS = [
     (cosine_mutant(lambda t, T, lr: torch.tensor(lr / 2 * (1 + math.cos(math.pi * t / T)))), "Python float"),
 ]
 
+def conditional_norm_mutant(scale_of, shift_of, normalise=True, detach=False):
+    """A conditional_instance_norm with one typical mistake: the scale and shift it uses, whether it normalises."""
+
+    def conditional_instance_norm(X, scales, shifts, mix):
+        scales = scales.detach() if detach else scales
+        Y = painter.instance_norm(X) if normalise else X
+        return Y * scale_of(mix, scales, shifts).view(1, -1, 1, 1) + shift_of(mix, scales, shifts).view(1, -1, 1, 1)
+
+    return conditional_instance_norm
+
+
+CONDITIONAL_NORM_MUTANTS = [
+    (conditional_norm_mutant(lambda m, a, b: m @ a, lambda m, a, b: m @ b, normalise=False), "X is not normalised"),
+    (conditional_norm_mutant(lambda m, a, b: a[m.argmax()], lambda m, a, b: b[m.argmax()]), "the largest weight"),
+    (conditional_norm_mutant(lambda m, a, b: a.mean(0), lambda m, a, b: b.mean(0)), "averages the paintings equally"),
+    (conditional_norm_mutant(lambda m, a, b: m @ b, lambda m, a, b: m @ a), "swapped"),
+    (conditional_norm_mutant(lambda m, a, b: m @ a, lambda m, a, b: torch.zeros(a.shape[1])), "the shift is missing"),
+    (conditional_norm_mutant(lambda m, a, b: torch.ones(a.shape[1]), lambda m, a, b: m @ b), "the scale is missing"),
+    (conditional_norm_mutant(lambda m, a, b: m @ a, lambda m, a, b: m @ b, detach=True), "do not detach them"),
+    (lambda X, scales, shifts, mix: painter.instance_norm(X) * (mix @ scales) + mix @ shifts, "(1, C, 1, 1)"),
+    (lambda X, scales, shifts, mix: painter.instance_norm(X) * (scales.T @ mix.view(-1, 1)).view(1, -1)
+     + (mix @ shifts).view(1, -1, 1, 1), "(1, C, 1, 1)"),
+    (lambda X, scales, shifts, mix: painter.instance_norm(X) * (scales @ mix).view(1, -1, 1, 1), "not scales @ mix"),
+]
+
 PAINTER_REFERENCES = {
     "check_instance_norm": painter.instance_norm,
     "check_residual_block": painter.ResidualBlock,
     "check_cosine_learning_rate": painter.cosine_learning_rate,
+    "check_conditional_instance_norm": painter.conditional_instance_norm,
 }
 PAINTER_VARIANTS = [
     ("check_instance_norm", instance_norm_with_torch),
@@ -765,11 +791,14 @@ PAINTER_VARIANTS = [
     ("check_residual_block", residual_block_mutant(
         lambda b, x: torch.add(x, b.norm2(b.conv2(torch.nn.functional.relu(b.norm1(b.conv1(x)))))))),
     ("check_cosine_learning_rate", lambda step, steps, lr: 0.5 * lr * (1 + math.cos(step / steps * math.pi))),
+    ("check_conditional_instance_norm", lambda X, scales, shifts, mix: torch.nn.functional.group_norm(
+        X, X.shape[1], torch.einsum("s,sc->c", mix, scales), torch.einsum("s,sc->c", mix, shifts), eps=1e-5)),
 ]
 PAINTER_MUTANTS = {
     "check_instance_norm": INSTANCE_NORM_MUTANTS,
     "check_residual_block": RESIDUAL_MUTANTS,
     "check_cosine_learning_rate": COSINE_MUTANTS,
+    "check_conditional_instance_norm": CONDITIONAL_NORM_MUTANTS,
 }
 REFERENCES.update(PAINTER_REFERENCES)
 MUTANTS.update(PAINTER_MUTANTS)

@@ -1,5 +1,6 @@
 """Checks for the exercises of notebook 10 (the painter, fast style transfer): instance
-normalisation, the residual block and the cosine learning-rate schedule.
+normalisation, the residual block, the cosine learning-rate schedule and conditional instance
+normalisation.
 """
 
 import torch
@@ -179,4 +180,55 @@ def check_cosine_learning_rate(cosine_learning_rate):
     other = _call(check, cosine_learning_rate, 30, 120, 1.0)
     check.same(other, 0.5 * (1 + math.cos(math.pi / 4)), [],
                f"cosine_learning_rate(30, 120, 1.0) should be (1 + cos(pi / 4)) / 2 = 0.8536, not {_show(other)}")
+    check.done()
+
+
+def check_conditional_instance_norm(conditional_instance_norm):
+    """Check ``conditional_instance_norm(X, scales, shifts, mix)``: X (N, C, H, W) instance-normalised
+    (eps 1e-5), then each channel c scaled by sum_s mix[s] * scales[s, c] and shifted by
+    sum_s mix[s] * shifts[s, c], for ``scales`` and ``shifts`` of shape (S, C) and ``mix`` of shape (S,)."""
+    check = _Checks("conditional_instance_norm")
+    X = (_randn(2, 3, 4, 5, seed=21) * torch.tensor([1.0, 3.0, 0.5]).view(1, 3, 1, 1)
+         + torch.tensor([[0.0, 2.0, -1.0], [5.0, 0.0, 1.0]]).view(2, 3, 1, 1))
+    scales = torch.tensor([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0], [0.5, 0.5, 4.0], [2.0, 1.0, 1.0]])  # S=4, C=3
+    shifts = torch.tensor([[0.0, 1.0, -2.0], [4.0, 0.0, 1.0], [-1.0, 3.0, 0.0], [2.0, -3.0, 5.0]])
+    mix = torch.tensor([0.1, 0.6, 0.0, 0.3])
+    normalised = _reference_instance_norm(X, 1e-5)
+
+    def blended(scale, shift):
+        return normalised * scale.view(1, 3, 1, 1) + shift.view(1, 3, 1, 1)
+
+    Y = _call(check, conditional_instance_norm, X, scales, shifts, mix, hints={
+        "must match the size": "the blended scale and shift have C numbers each: mix @ scales is (C,); reshape "
+                               "them to (1, C, 1, 1) (or [:, None, None]) so that they line up with X's channels",
+        "mat1 and mat2": "mix has S numbers and scales is (S, C): mix @ scales, not scales @ mix",
+        "size mismatch": "mix has S numbers and scales is (S, C): mix @ scales, not scales @ mix",
+    })
+    check(isinstance(Y, torch.Tensor), f"return a tensor, not a {type(Y).__name__}")
+    check.same(tuple(Y.shape), tuple(X.shape), [], f"the result should have X's shape {tuple(X.shape)}, "
+                                                   f"not {tuple(Y.shape)}")
+    check.same(Y, blended(mix @ scales, mix @ shifts), [
+        (X * (mix @ scales).view(1, 3, 1, 1) + (mix @ shifts).view(1, 3, 1, 1),
+         "X is not normalised first: apply instance_norm(X), then the blended scale and shift"),
+        (blended(scales[mix.argmax()], shifts[mix.argmax()]),
+         "it uses the scale and shift of the painting with the largest weight only: blend them all, mix @ scales"),
+        (blended(scales.mean(dim=0), shifts.mean(dim=0)),
+         "it averages the paintings equally: weight each by mix, mix @ scales"),
+        (blended(mix @ shifts, mix @ scales), "the scale and the shift are swapped: the scale multiplies, the "
+                                              "shift is added"),
+        (blended(mix @ scales, torch.zeros(3)), "the shift is missing: add mix @ shifts"),
+        (blended(torch.ones(3), mix @ shifts), "the scale is missing: multiply by mix @ scales"),
+    ], "the values differ from instance_norm(X) * (mix @ scales) + (mix @ shifts), per channel")
+    one_hot = torch.eye(4)[2]
+    Y2 = _call(check, conditional_instance_norm, X, scales, shifts, one_hot)
+    check.same(Y2, blended(scales[2], shifts[2]), [],
+               "with mix one-hot on painting 2, the result should be instance_norm(X) * scales[2] + shifts[2]")
+    scales_grad = scales.clone().requires_grad_(True)
+    weights = _randn(2, 3, 4, 5, seed=22)
+    out = _call(check, conditional_instance_norm, X, scales_grad, shifts, mix)
+    check(out.requires_grad, "no gradient reaches the scales: do not detach them (training learns them)")
+    (out * weights).sum().backward()
+    check(scales_grad.grad is not None, "no gradient reaches the scales: do not detach them (training learns them)")
+    check(bool(scales_grad.grad[2].abs().sum() == 0),
+          "painting 2, whose weight is 0, gets a gradient: only the paintings in the blend should")
     check.done()
