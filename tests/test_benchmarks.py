@@ -214,3 +214,46 @@ def test_the_ablation_section_is_what_painter_ablation_makes_from_its_rows():
         assert {key: row["settings"][key] for key in changes} == {
             key: list(value) if isinstance(value, tuple) else value for key, value in changes.items()}, name
         assert row["style"] == pytest.approx(sum(p["style"] for p in row["photos"].values()) / len(row["photos"]))
+
+
+def multi_results(scores, joint_seconds=1800.0, added_seconds=150.0):
+    """multi_painter_bench.py's results for two photos: scores is painting -> ((style, content) of the painter,
+    (style, content) of the peer), the same on both photos."""
+    multi = load("multi_painter_bench")
+    rows = [{"painting": name, "photo": photo, "seconds": 0.3, "added": name == multi.ADDED,
+             "painter": {"style": mine[0], "content": mine[1]}, "peer": {"style": theirs[0], "content": theirs[1]}}
+            for name, (mine, theirs) in scores.items() for photo in ("tubingen", "china")]
+    training = {"joint": {"seconds": joint_seconds, "steps": 3500, "loads": [2.0, 2.3]},
+                "added": {"seconds": added_seconds, "steps": 300, "reused": True},
+                "settings": {"channels": [16, 32, 64], "residual_blocks": 5}}
+    return dict(RUN, rows=rows, training=training, paintings=list(scores), photos=["tubingen", "china"], size=512)
+
+
+def test_the_multi_painter_section_judges_the_training_times_and_each_painting():
+    multi = load("multi_painter_bench")
+    good = {"starry_night": ((0.3, 0.5), (0.4, 0.55)), multi.ADDED: ((0.2, 0.4), (0.3, 0.45))}
+    text = multi.section(multi_results(good))
+    assert "30.0 min wall (load average 2.0 to 2.3)" in text
+    assert "2.5 min (read from the model file: trained in an earlier run)" in text
+    assert "one painter for the six: 32.5 min (goal <= 45 min: met); adding a painting (goal <= 3 min): met" in text
+    assert f"| {multi.ADDED} (added) | 0.200 | 0.400 | 0.300 | 0.450 | 0.300 |" in text
+    assert "Mean over every painting and photo: style 0.250, content 0.450." in text
+    assert "lower than the peer's on every painting: yes" in text
+    worse = dict(good, starry_night=((0.3, 0.6), (0.4, 0.55)))
+    text = multi.section(multi_results(worse, joint_seconds=2700.0, added_seconds=200.0))
+    assert "(goal <= 45 min: NOT met); adding a painting (goal <= 3 min): NOT met" in text
+    assert "lower than the peer's on every painting: no: not on starry_night" in text
+
+
+def test_adain_matches_each_channel_to_the_paintings_mean_and_spread():
+    trial = load("adain_trial")
+    generator = torch.Generator().manual_seed(0)
+    content = torch.randn(2, 3, 5, 6, generator=generator) * 3 + 1
+    style = torch.randn(2, 3, 7, 4, generator=generator) * torch.tensor([0.5, 2.0, 4.0]).view(1, 3, 1, 1) - 2
+    out = trial.adain(content, style, eps=0.0)
+    assert torch.allclose(out.mean(dim=(2, 3)), style.mean(dim=(2, 3)), atol=1e-5)
+    assert torch.allclose(out.std(dim=(2, 3), unbiased=False), style.std(dim=(2, 3), unbiased=False), atol=1e-4)
+    # the content's pattern is kept: within each channel, out is an increasing affine function of it
+    flat_in, flat_out = content.flatten(2), out.flatten(2)
+    assert torch.equal(flat_in.argsort(dim=2), flat_out.argsort(dim=2))
+    assert tuple(trial.Decoder(width=16)(torch.zeros(1, 512, 4, 5)).shape) == (1, 3, 32, 40)
