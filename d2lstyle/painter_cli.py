@@ -123,7 +123,7 @@ def build_parser():
     paint.add_argument("--style", action="append", default=None, metavar="NAME[=WEIGHT]",
                        help="which of the model's paintings to paint with (needed when it has several); give it "
                             "more than once with weights to blend paintings: --style starry_night=0.7 "
-                            "--style the_scream=0.3"),
+                            "--style the_scream=0.3")
     _common_options(paint, network=False)
     return parser
 
@@ -393,17 +393,19 @@ def chosen_style(saved, choices):
                              "--style NAME, or blend them: --style NAME=WEIGHT --style NAME=WEIGHT")
         return 0
     weights = [0.0] * saved.painter.styles
+    named = set()
     for choice in choices:
         name, _, weight = choice.partition("=")
         index = saved.style_index(name)
+        if index in named:
+            raise ImageError(f"--style names {painter.style_name(name)} twice")
+        named.add(index)
         try:
             value = float(weight) if weight else 1.0
         except ValueError:
             value = float("nan")
         if not value >= 0 or value == float("inf"):
             raise ImageError(f"--style {choice}: the weight must be a number >= 0")
-        if weights[index]:
-            raise ImageError(f"--style names {painter.style_name(name)} twice")
         weights[index] = value
     if sum(weights) <= 0:
         raise ImageError("--style: the weights are all 0; give at least one painting a weight above 0")

@@ -453,6 +453,7 @@ def test_train_several_paintings_then_paint_each_and_a_blend(pictures, second_pa
     (["--style", "style=abc", "--style", "dots"], "--style style=abc: the weight must be a number >= 0"),
     (["--style", "style=0", "--style", "dots=0"], "--style: the weights are all 0"),
     (["--style", "dots", "--style", "dots=2"], "--style names dots twice"),
+    (["--style", "dots=0", "--style", "DOTS=1"], "--style names dots twice"),
 ])
 def test_a_bad_style_choice_is_one_clear_line_and_writes_nothing(choice, said, pictures, tmp_path, capsys):
     _, photos = pictures

@@ -110,8 +110,11 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
 
     ``start_from`` (a trained painter) adds the paintings to it instead: the result paints its paintings and
     then the new ones, and only the new ones' normalisation scales and shifts are trained (every other weight
-    stays as it was), which takes a fraction of a full training. ``settings`` must then describe the same
-    network (channels, blocks, upsampling, padding).
+    stays as it was). Each step costs as much as a step of a full training (the gradient still flows back
+    through the whole network), but a few hundred steps at a larger learning rate suffice
+    (:data:`~d2lstyle.painter.ADD_STEPS`, :data:`~d2lstyle.painter.ADD_LR`). ``settings`` must then describe
+    the same network (channels, blocks, upsampling, padding). The result's painter paints painting 0 until
+    :meth:`~d2lstyle.painter.Painter.choose_style` says otherwise.
 
     Every callback is called as ``callback(info)`` with a :class:`TrainingStep`
     after each step; one that returns True stops training. Ctrl-C stops it
