@@ -1,7 +1,7 @@
 """The painter's command-line tool: train a painter network once, then stylise in one pass.
 
     d2lstyle-painter train STYLE... -o MODEL.pt [--steps N] [--size PX] [--photos DIR] [--add-to MODEL] ...
-    d2lstyle-painter paint MODEL INPUT... -o OUT [--size PX] [--style NAME[=WEIGHT]]...
+    d2lstyle-painter paint MODEL INPUT... -o OUT [--size PX] [--work-size PX] [--style NAME[=WEIGHT]]...
 
 ``train`` trains a :class:`~d2lstyle.painter.Painter` for the painting STYLE
 (:func:`d2lstyle.painter.train_painter`) and saves it as MODEL.pt; given
@@ -120,6 +120,9 @@ def build_parser():
     paint.add_argument("-o", "--output", required=True, help="the output file, or a folder for several")
     paint.add_argument("--size", type=positive_int, default=512, metavar="PX",
                        help="longer side of each result in pixels (default: %(default)s)")
+    paint.add_argument("--work-size", type=positive_int, default=None, metavar="PX",
+                       help="paint at this longer side, then resize each result to --size with Lanczos: at 512 for "
+                            "--size 1024, bolder strokes in a quarter of the time (default: paint at --size)")
     paint.add_argument("--style", action="append", default=None, metavar="NAME[=WEIGHT]",
                        help="which of the model's paintings to paint with (needed when it has several); give it "
                             "more than once with weights to blend paintings: --style starry_night=0.7 "
@@ -355,8 +358,9 @@ def write_frames(path, frames, durations, loop):
         file, format=image_format, save_all=True, append_images=rest, duration=durations, loop=loop), ImageError)
 
 
-def check_inputs(inputs, size):
-    """Read every input and check that the painter can take it at ``size``, before any is painted.
+def check_inputs(inputs, size, work_size=None):
+    """Read every input and check that the painter can take it at ``size`` (and at ``work_size``, where it
+    paints first), before any is painted.
 
     Raises one :class:`~d2lstyle.errors.ImageError` that names each input that cannot be painted (not a
     picture, damaged, or too thin for the painter: :func:`d2lstyle.painter.painted_shape`) and says that
@@ -370,6 +374,8 @@ def check_inputs(inputs, size):
             continue
         try:
             painter.painted_shape(img.size, size)
+            if work_size is not None:
+                painter.painted_shape(img.size, work_size)
         except ImageError as error:
             problems.append(f"{path}: {error}")
     if len(problems) == 1 and len(inputs) == 1:
@@ -418,6 +424,7 @@ def paint(args):
     """Check the model and every input, then paint them all; returns the exit status."""
     session = settings_module.get_settings(quick=args.quick, device=args.device, verbose=False)
     size, note = session.cap_size(args.size)
+    work_size = None if args.work_size is None else session.cap_size(args.work_size)[0]
     model = Path(args.model)
     swapped = model.is_dir() or describe_file(model).startswith("a picture")  # a photo where the model goes
     saved = painter.load_painter(model, device=session.device, hint=PAINT_ORDER if swapped else "")
@@ -425,7 +432,7 @@ def paint(args):
     mix = saved.painter.choose_style(style)
     inputs = expand_inputs(args.inputs)
     plan = plan_outputs(inputs, args.output)
-    check_inputs(inputs, size)
+    check_inputs(inputs, size, work_size)
     if note:
         say(note)
     painting = saved.style or "an unnamed painting"
@@ -433,7 +440,8 @@ def paint(args):
         painting = " + ".join(f"{painter.style_name(name)}" + (f" x {weight:.2f}" if weight < 1 else "")
                               for name, weight in zip(saved.styles, mix.tolist()) if weight > 0)
     say(f"painter for {painting} ({saved.steps_done} training steps); "
-        f"{len(plan)} input{'s' if len(plan) != 1 else ''}, size {size} px, device {session.device}")
+        f"{len(plan)} input{'s' if len(plan) != 1 else ''}, size {size} px"
+        f"{f' (painted at {work_size} px)' if work_size else ''}, device {session.device}")
     done = 0
     started = time.perf_counter()
     bar = None
@@ -445,10 +453,11 @@ def paint(args):
         for source, target, animated in plan:
             if animated:
                 frames, durations, loop = read_frames(source)
-                painted = [painter.paint(saved.painter, frame, size) for frame in frames]
+                painted = [painter.paint(saved.painter, frame, size, work_size=work_size) for frame in frames]
                 write_frames(target, painted, durations, loop)
             else:
-                images.save_image(painter.paint(saved.painter, painter.load_picture(source), size), target,
+                picture = painter.paint(saved.painter, painter.load_picture(source), size, work_size=work_size)
+                images.save_image(picture, target,
                                   protect=[path for path, _, _ in plan])
             done += 1
             if bar is not None:

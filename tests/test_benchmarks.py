@@ -156,13 +156,20 @@ def test_the_committed_results_are_sections_and_bench_rewrites_its_own_byte_for_
     assert copy.read_text(encoding="utf-8") == text
 
 
-def painter_rows(painter_scores, peer_scores, painter_seconds=(0.2, 0.8), peer_seconds=(0.25, 0.3)):
-    """painter_bench.py's rows for two photos: (style, content) of each method on each photo."""
+def painter_rows(painter_scores, peer_scores, painter_seconds=(0.2, 0.8), peer_seconds=(0.25, 0.3),
+                 scaled_up_scores=None):
+    """painter_bench.py's rows for two photos: (style, content) of each method on each photo, the same at both
+    sizes; with ``scaled_up_scores``, rows of the painter painting at 512 px and scaling up to 1024 (0.1 s)."""
     rows = []
-    for photo, mine, theirs in zip(("tubingen", "china"), painter_scores, peer_scores):
+    for index, (photo, mine, theirs) in enumerate(zip(("tubingen", "china"), painter_scores, peer_scores)):
         for method, (style, content), seconds in (("painter", mine, painter_seconds), ("peer", theirs, peer_seconds)):
             rows.append({"photo": photo, "method": method, "style": style, "content": content,
+                         "style_512": style, "content_512": content, "style_1024": style, "content_1024": content,
                          "seconds_512": seconds[0], "seconds_1024": seconds[1]})
+        if scaled_up_scores:
+            style, content = scaled_up_scores[index]
+            rows.append({"photo": photo, "method": "painter, painted at 512 px", "seconds_1024": 0.1,
+                         "style_1024": style, "content_1024": content})
     return rows
 
 
@@ -174,17 +181,25 @@ def painter_results(rows):
 
 def test_the_painter_section_judges_every_goal_from_the_rows():
     bench = load("painter_bench")
-    winning = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.6)], [(0.5, 0.55), (0.4, 0.7)])))
+    winning = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.6)], [(0.5, 0.55), (0.4, 0.7)],
+                                                         scaled_up_scores=[(0.45, 0.5), (0.3, 0.7)])))
     assert "style 0.250, content 0.550 (goal <= 0.3 and <= 0.6: met)" in winning
-    assert "lower than the peer's on every photo: yes" in winning
     assert "mean ratios both lower than the peer's: yes" in winning
-    assert "Time at 512 px, painter / peer (medians over the photos): 0.80x (goal <= 1.5x: met)" in winning
-    assert "Time at 1024 px, painter / peer (medians over the photos): 2.67x (goal <= 1.5x: NOT met)" in winning
-    assert "| china | peer | 0.250 | 0.300 | 0.400 | 0.700 | - |" in winning
+    assert ("At 512 px, painter against the peer: time 0.80x the peer's (medians over the photos); both ratios lower "
+            "on every photo: yes (goal <= 1.5x and lower on every photo: met)") in winning
+    assert ("At 1024 px, painter against the peer: time 2.67x the peer's (medians over the photos); both ratios "
+            "lower on every photo: yes (goal <= 1.5x and lower on every photo: NOT met)") in winning
+    assert ("At 1024 px, painter, painted at 512 px against the peer: time 0.33x the peer's (medians over the "
+            "photos); both ratios lower on every photo: no: not on china (content) (goal <= 1.5x and lower on every "
+            "photo: NOT met)") in winning
+    assert "At 512 px, painter, painted at 512 px" not in winning  # it paints only at the larger sizes
+    assert "| china | peer | 0.250 | 0.300 | 0.400 | 0.700 | 0.400 | 0.700 | - |" in winning
+    assert "| china | painter, painted at 512 px | - | 0.100 | - | - | 0.300 | 0.700 | - |" in winning
     # worse than the peer on one photo (china's content), and the mean content over the goal
     losing = bench.section(painter_results(painter_rows([(0.2, 0.5), (0.3, 0.75)], [(0.5, 0.55), (0.4, 0.7)])))
     assert "content 0.625 (goal <= 0.3 and <= 0.6: NOT met)" in losing
-    assert "lower than the peer's on every photo: no: not on china (content)" in losing
+    assert "At 512 px, painter against the peer: time 0.80x the peer's (medians over the photos); both ratios " \
+           "lower on every photo: no: not on china (content) (goal <= 1.5x and lower on every photo: NOT met)" in losing
     assert "mean ratios both lower than the peer's: no" in losing
 
 

@@ -467,6 +467,21 @@ def test_paint_refuses_a_photo_too_thin_and_says_which_size_works():
         painter.paint(net, thin, size=None)
 
 
+def test_paint_at_a_work_size_is_the_smaller_painting_resized_with_lanczos():
+    torch.manual_seed(0)
+    net = painter.Painter(channels=(4, 8, 8), residual_blocks=1).eval()
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (60, 90, 3), dtype=np.uint8))
+    small = painter.paint(net, photo, size=40)  # (40, 27)
+    picture = painter.paint(net, photo, size=80, work_size=40)
+    assert picture.size == (80, 53)
+    assert np.array_equal(np.asarray(picture), np.asarray(small.resize((80, 53), Image.Resampling.LANCZOS)))
+    assert not np.array_equal(np.asarray(picture), np.asarray(painter.paint(net, photo, size=80)))
+    assert painter.paint(net, photo, size=80, work_size=80).size == (80, 53)
+    with pytest.raises(ImageError, match=r"^the photo is 90x60 pixels, 9x6 at size 9: the painter needs at least 8 "
+                                         r"pixels on each side; use a size of at least 12"):
+        painter.paint(net, photo, size=80, work_size=9)
+
+
 def saved_model(tmp_path, vgg, photos, style_picture):
     result = train(TINY.replace(steps=2), vgg, photos, style_picture)
     return painter.save_painter(tmp_path / "model.pt", result, style="stripes.png"), result

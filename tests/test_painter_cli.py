@@ -67,7 +67,7 @@ def test_help_names_both_verbs_and_every_option(capsys):
     assert exit_.value.code == 0 and "train" in capsys.readouterr().out
     for verb, options in [("train", ("--steps", "--size", "--photos", "--resume", "--style-weight", "--network",
                                      "--add-to")),
-                          ("paint", ("--size", "--device", "--quiet", "--style"))]:
+                          ("paint", ("--size", "--work-size", "--device", "--quiet", "--style"))]:
         with pytest.raises(SystemExit):
             painter_cli.main([verb, "--help"])
         text = capsys.readouterr().out
@@ -93,6 +93,20 @@ def test_paint_one_file(model, pictures, tmp_path, capsys):
     status, err = run_main(["paint", model, photos / "photo0.jpg", "-o", out, "--size", "40"], capsys)
     assert status == 0, err
     assert Image.open(out).size == (40, 29) and "wrote" in err
+
+
+def test_paint_at_a_work_size_writes_the_asked_size_and_checks_both_sizes_first(model, pictures, tmp_path, capsys):
+    _, photos = pictures
+    out = tmp_path / "out" / "painted.png"
+    status, err = run_main(["paint", model, photos / "photo0.jpg", "-o", out, "--size", "60", "--work-size", "30"],
+                           capsys)
+    assert status == 0, err
+    assert Image.open(out).size == (60, 44) and "size 60 px (painted at 30 px)" in err
+    status, err = run_main(["paint", model, photos / "photo0.jpg", "-o", tmp_path / "thin.png", "--size", "60",
+                            "--work-size", "10"], capsys)  # 10x7 at 10: under 8 pixels
+    assert status == 1 and one_error_line(err), err
+    assert "10x7 at size 10: the painter needs at least 8 pixels on each side" in err
+    assert not (tmp_path / "thin.png").exists()
 
 
 def test_paint_a_folder_and_files_into_a_folder(model, pictures, tmp_path, capsys):
