@@ -1,7 +1,7 @@
 r"""The recipes: every number that turns the losses into one style transfer.
 
 The same algorithm is taught with very different numbers: style weights from
-1e-2 to 1e6 (and more) appear because each tutorial normalises the Gram matrix
+1e-2 to 1e10 appear because each tutorial normalises the Gram matrix
 and sums the losses differently, and because the two pretrained VGG-19s see
 features of very different sizes. A :class:`Recipe` names all those choices,
 and ``PRESETS`` holds the well-known tutorials':
