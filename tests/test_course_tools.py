@@ -1,7 +1,8 @@
 """The pieces of make slides and make book that run no notebook and no browser (fast).
 
 tools/run_notebooks.py: when a notebook must run again, how saved outputs are joined to the notebook as it is
-now, what becomes of widgets in a static page. tools/make_book.py: the gallery page with and without pictures,
+now, what becomes of widgets in a static page, how a run's time reaches benchmarks/results.md.
+tools/word_count.py: what counts as a word of the series. tools/make_book.py: the gallery page with and without pictures,
 the student-version links. tools/make_slides.py: where reveal.js and MathJax come from.
 """
 
@@ -17,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import make_book  # noqa: E402
 import make_slides  # noqa: E402
 import run_notebooks  # noqa: E402
+import word_count  # noqa: E402
 
 SETTINGS = {"D2LSTYLE_NETWORK": "original", "D2LSTYLE_QUICK": "1", "D2LSTYLE_SEED": "0"}
 
@@ -95,6 +97,54 @@ def test_notebooks_are_chosen_by_name_and_an_unknown_name_is_refused():
     assert run_notebooks.select([]) == sorted((ROOT / "notebooks").glob("[0-9][0-9]*.ipynb"))
     with pytest.raises(SystemExit, match="no notebook 99_nothing in notebooks/"):
         run_notebooks.select(["99_nothing"])
+
+
+RUN = {"seconds": 501.04, "cpu_seconds": 960.4, "date": "2026-12-07 14:02", "machine": "AMD EPYC, 2 cores",
+       "loads": [0.44, 2.05]}
+
+
+def test_a_full_run_rewrites_its_own_row_of_results_md_and_nothing_else(tmp_path):
+    results = tmp_path / "results.md"
+    other = "<!-- section: bench -->\n## Bench\n\nkept byte for byte \u00e9\n\n<!-- end section -->\n"
+    results.write_text("# Measured results\n\n" + other, encoding="utf-8")
+    run_notebooks.write_report({"06_training": run_notebooks.report_row("06_training", RUN)}, results)
+    run_notebooks.write_report({"01_images": run_notebooks.report_row("01_images", dict(RUN, seconds=30.4))},
+                               results)
+    later = dict(RUN, seconds=420.6, date="2026-12-08 09:00")
+    run_notebooks.write_report({"06_training": run_notebooks.report_row("06_training", later)}, results)
+    text = results.read_text(encoding="utf-8")
+    assert text.startswith("# Measured results\n\n" + other)
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows == ["| `01_images` | 30 | 960 | 2026-12-07 14:02 | AMD EPYC, 2 cores | 0.4, 2.0 |",
+                    "| `06_training` | 421 | 960 | 2026-12-08 09:00 | AMD EPYC, 2 cores | 0.4, 2.0 |"]
+    assert "## How long each notebook takes to run" in text and text.count("<!-- section: notebooks -->") == 1
+
+
+def test_the_machine_is_named_with_its_cores():
+    assert run_notebooks.machine().endswith(" cores")
+
+
+@pytest.mark.parametrize("markdown, count", [
+    ("Two words", 2),
+    ("The Gram matrix $G = F F^\\top$ is symmetric", 5),  # inline maths is not read as words
+    ("$$\nL = \\alpha L_c + \\beta L_s\n$$\nthen done", 2),  # nor display maths
+    ("see [notebook 02](02_features.ipynb#the-relu-trap) and ![a figure](../images/x.png)", 6),
+    ("relu4_2, 1e-2, don't, 3.5 and x-ray", 6),  # one word each
+    ("<!-- a note to editors -->kept", 1),
+    ("# Heading\n\n- a *list* item, `code` too", 6),
+])
+def test_words_are_counted_outside_maths_comments_and_link_addresses(markdown, count):
+    assert word_count.words(markdown) == count
+
+
+def test_the_word_count_skips_code_cells_and_the_limit_fails_the_command(tmp_path, capsys):
+    cells = [nbformat.v4.new_markdown_cell("one two three"), nbformat.v4.new_code_cell("a = b + c  # four five"),
+             nbformat.v4.new_markdown_cell("four")]
+    path = write(tmp_path, cells)
+    assert word_count.notebook_words(path) == 4
+    assert word_count.main([str(path), "--max", "4"]) == 0
+    assert word_count.main([str(path), "--max", "3"]) == 1
+    assert "over the limit of 3 words by 1" in capsys.readouterr().err
 
 
 def test_without_pictures_the_gallery_page_says_how_to_make_them():

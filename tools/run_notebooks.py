@@ -15,9 +15,14 @@ widget is replaced by a one-line note.
 
 A cell that raises stops the run with the notebook's name and the error, except in cells tagged
 "raises-exception" (nbval's tag, which nbclient honours too).
+
+After a run at the full settings, each notebook's row of the section "How long each notebook takes to run" of
+benchmarks/results.md is replaced by the new measurement (``--no-report``: not); the notebooks' run-time lines
+point there, so that no time is written by hand. Rows of notebooks that did not run stay as they were.
 """
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
@@ -34,6 +39,11 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "benchmarks" / "results.md"
+REPORT_SECTION = "notebooks"
+REPORT_TITLE = "How long each notebook takes to run"
+REPORT_COLUMNS = ("notebook", "seconds at the full settings", "processor seconds", "date", "machine",
+                  "load average (1 min) before, after")
 # Seconds one cell may run: generous, since the full settings paint 512 px pictures on a CPU.
 CELL_TIMEOUT = {"full": 7200, "quick": 1800}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -90,6 +100,7 @@ def execute(path, target, settings, timeout):
             client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=False,
                                     resources={"metadata": {"path": folder}})
             started, cpu_before = time.perf_counter(), processor_seconds_of_children()
+            load_before = os.getloadavg()[0]
             client.execute()  # starts the kernel, runs every cell, shuts the kernel down and waits for it
             seconds, cpu = time.perf_counter() - started, processor_seconds_of_children() - cpu_before
     finally:
@@ -100,12 +111,76 @@ def execute(path, target, settings, timeout):
                 os.environ[name] = value
     drop_widget_views(notebook)
     notebook.metadata["d2lstyle_run"] = {"fingerprint": fingerprint(path, settings), "seconds": round(seconds, 1),
-                                         "cpu_seconds": round(cpu, 1), "settings": settings}
+                                         "cpu_seconds": round(cpu, 1), "settings": settings,
+                                         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                                         "machine": machine(), "loads": [load_before, os.getloadavg()[0]]}
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
     partial.replace(target)  # never a half-written notebook under the real name
     return seconds, cpu
+
+
+def machine():
+    """The processor's name and the number of cores this process may use, e.g. "AMD EPYC, 2 cores"."""
+    name = "an unknown processor"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = " ".join(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    return f"{name}, {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} cores"
+
+
+def report_row(name, run):
+    """The row of the report's table for the notebook ``name`` from its run's metadata (``d2lstyle_run``).
+
+    >>> report_row("06_training", {"seconds": 501.04, "cpu_seconds": 960.0, "date": "2026-12-07 14:02",
+    ...                            "machine": "AMD EPYC, 2 cores", "loads": [0.4, 2.01]})
+    '| `06_training` | 501 | 960 | 2026-12-07 14:02 | AMD EPYC, 2 cores | 0.4, 2.0 |'
+    """
+    loads = ", ".join(f"{load:.1f}" for load in run["loads"])
+    return (f"| `{name}` | {run['seconds']:.0f} | {run['cpu_seconds']:.0f} | {run['date']} | {run['machine']} | "
+            f"{loads} |")
+
+
+def report(rows, earlier=""):
+    """The section of results.md: a row per notebook, ``rows`` ({name: row}) replacing the rows of
+    ``earlier`` (the section as it was) for those notebooks, the others kept, in the notebooks' order.
+
+    >>> old = report({"01_images": "| `01_images` | 30 | 40 | d | m | 0.1, 0.2 |"})
+    >>> new = report({"00_overview": "| `00_overview` | 99 | 150 | d | m | 0.0, 1.0 |"}, old)
+    >>> [line.split(" | ")[1] for line in new.splitlines() if line.startswith("| `")]
+    ['99', '30']
+    """
+    kept = {}
+    for line in earlier.splitlines():
+        if line.startswith("| `"):
+            kept[line.split("`")[1]] = line
+    kept.update(rows)
+    body = [f"<!-- section: {REPORT_SECTION} -->", f"## {REPORT_TITLE}", "",
+            "- Command: `python tools/run_notebooks.py [NAME ...]` (each notebook in a fresh kernel at the full "
+            "settings, with the original VGG-19; it rewrites its own row)",
+            "- Each row: that notebook's latest run at the full settings, on the machine named; other processes "
+            "may share it (the load average says how busy it was). Quick mode, which CI runs, takes a fraction "
+            "of it.", "",
+            "| " + " | ".join(REPORT_COLUMNS) + " |", "|" + "---|" * len(REPORT_COLUMNS)]
+    body += [kept[name] for name in sorted(kept)]
+    return "\n".join(body + ["", "<!-- end section -->", ""])
+
+
+def write_report(rows, path=RESULTS):
+    """Put the rows of the notebooks that ran into their section of results.md (``report``); every byte
+    outside the section stays as it was, and a new section goes at the end."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import report as results_file  # benchmarks/report.py: the one writer of results.md
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    where = results_file.sections(text).get(REPORT_SECTION)
+    earlier = text[where[0]:where[1]] if where else ""
+    results_file.write_section(path, report(rows, earlier))
 
 
 def processor_seconds_of_children():
@@ -190,6 +265,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="quick mode: 64 px pictures, at most 20 steps")
     parser.add_argument("--out", help="folder for the executed notebooks (default build/executed/full or quick)")
     parser.add_argument("--force", action="store_true", help="run even the notebooks that are up to date")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="leave benchmarks/results.md as it is (by default a full run rewrites its row)")
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else ROOT / "build" / "executed" / ("quick" if args.quick else "full")
     try:
@@ -198,6 +275,11 @@ def main(argv=None):
         print(f"run_notebooks: {error}", file=sys.stderr)
         return 1
     ran = [seconds for seconds in times.values() if seconds is not None]
+    if ran and args.report and not args.quick and args.out is None:
+        rows = {Path(name).stem: report_row(Path(name).stem, nbformat.read(out / name, as_version=4).metadata[
+            "d2lstyle_run"]) for name, seconds in times.items() if seconds is not None}
+        write_report(rows)
+        print(f"run_notebooks: the run time of {', '.join(rows)} written to {RESULTS.relative_to(ROOT)}")
     if ran:
         print(f"run_notebooks: ran {len(ran)} notebook(s) in {sum(ran):.0f} s; outputs in {out}")
     return 0
