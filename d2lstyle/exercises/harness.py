@@ -87,10 +87,22 @@ def _call(check, function, *args, hints=None):
     """Call the learner's function. An exception it raises becomes an
     AssertionError that says which call failed (or what ``hints`` says about an
     error whose text contains one of its keys); a function not written yet
-    raises NotImplementedError with a friendly message."""
+    (a bare ``raise NotImplementedError``, the TODO's) raises NotImplementedError with a friendly message,
+    which names the learner's other function where that one is the unfinished one."""
     try:
         return function(*args)
-    except NotImplementedError:
+    except NotImplementedError as error:
+        if error.args:  # a library's message (an operation torch lacks), not a learner's bare TODO
+            called = ", ".join(_show(arg) for arg in args)
+            raise AssertionError(
+                f"{check.name}: called with ({called}) it raised NotImplementedError: {error}") from error
+        unfinished = _raised_in(error, getattr(function, "__globals__", None))
+        own = getattr(function, "__name__", check.name)
+        if unfinished not in (own, None):  # e.g. style_loss calls the learner's gram_matrix, not written yet
+            raise NotImplementedError(
+                f"{check.name}: {own} calls {unfinished}, which is not written yet. Finish {unfinished} first "
+                f"(its exercise comes earlier), run its cell, then run this check again."
+            ) from None
         raise NotImplementedError(
             f"{check.name}: not written yet. Replace `raise NotImplementedError` with your code, "
             "run that cell, then run this check again."
@@ -105,6 +117,17 @@ def _call(check, function, *args, hints=None):
         raise AssertionError(
             f"{check.name}: called with ({called}) it raised {type(error).__name__}: {error}"
         ) from error
+
+
+def _raised_in(error, namespace):
+    """The name of the function in which ``error`` was raised (the last frame of its traceback) if that function
+    was written in ``namespace`` (the learner's notebook: the checked function's globals), else None."""
+    frame = error.__traceback__
+    if frame is None or namespace is None:
+        return None
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_code.co_name if frame.tb_frame.f_globals is namespace else None
 
 
 def _randn(*shape, seed=0):
