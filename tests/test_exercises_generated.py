@@ -125,6 +125,22 @@ def test_a_solution_region_becomes_a_todo_with_its_hint():
     raise NotImplementedError'''
 
 
+def test_without_hints_every_todo_gets_the_generic_one_and_exercises_is_refused(tmp_path, capsys):
+    cell = make.student_version(first_notebook(), "01_first.ipynb", hints=False).cells[3]
+    assert cell.source == f'''def decayed_learning_rate(step, lr, every, factor):
+    """lr * factor ** (step // every)."""
+    # TODO: {make.GENERIC_HINT}
+    raise NotImplementedError'''
+    assert make.main(["--no-hints", str(ROOT / "notebooks"), str(ROOT / "exercises")]) == 2
+    assert "give a TARGET_DIR" in capsys.readouterr().err
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    nbformat.write(first_notebook(), source / "01_first.ipynb")
+    assert make.main(["--no-hints", str(source), str(tmp_path / "course")]) == 0
+    written = nbformat.read(tmp_path / "course" / "01_first.ipynb", as_version=4)
+    assert "# HINT" not in str(written) and "count the decays" not in str(written)
+
+
 def test_regions_without_hints_get_a_generic_one_at_their_own_indentation():
     cells = student(second_notebook(), "02_second.ipynb").cells
     assert cells[2].source == f'''class SynthesizedImage(nn.Module):

@@ -1,13 +1,15 @@
 """Generate the student notebooks in exercises/ from the solutions in notebooks/.
 
     python tools/make_exercises.py [SOURCE_DIR [TARGET_DIR]]     (or: make exercises)
+    python tools/make_exercises.py --no-hints notebooks build/exercises-no-hints   (make exercises-no-hints)
 
 Every notebooks/NN_name.ipynb (or NNb_name.ipynb, a notebook between NN and the next) that holds an exercise
 becomes exercises/NN_name.ipynb, in which
 
 - each solution region, the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION``, becomes
   ``# TODO: <hint>`` and ``raise NotImplementedError``, indented like the markers. The hint is the
-  text of the ``# HINT: ...`` lines inside the region, or a generic one when there are none;
+  text of the ``# HINT: ...`` lines inside the region, or a generic one when there are none (with
+  ``--no-hints``, always the generic one: a course that wants its students to find the way alone);
 - each written answer (a markdown cell tagged "answer", or with nbgrader "solution": true)
   becomes "YOUR ANSWER HERE";
 - the cells with a solution region and the check cells (tagged "check", or calling
@@ -82,21 +84,22 @@ def solution_regions(source):
     return regions
 
 
-def stub(lines, indent):
-    """What replaces one solution region: the TODO line(s) with the hint, and the raise."""
-    hints = [line.strip()[len(HINT):].strip() for line in lines if line.strip().startswith(HINT)]
+def stub(lines, indent, hints=True):
+    """What replaces one solution region: the TODO line(s) with the hint (the generic one without ``hints``),
+    and the raise."""
+    hints = [line.strip()[len(HINT):].strip() for line in lines if hints and line.strip().startswith(HINT)]
     hints = hints or [GENERIC_HINT]
     todo = [f"{indent}# TODO: {hints[0]}"] + [f"{indent}#       {hint}" for hint in hints[1:]]
     return todo + [f"{indent}raise NotImplementedError"]
 
 
-def strip_solutions(source):
+def strip_solutions(source, hints=True):
     """The source with every solution region replaced by its stub."""
     lines = source.splitlines()
     result, start = [], 0
     for begin, end in solution_regions(source):
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        result += lines[start:begin] + stub(lines[begin + 1 : end], indent)
+        result += lines[start:begin] + stub(lines[begin + 1 : end], indent, hints)
         start = end + 1
     return "\n".join(result + lines[start:]) + ("\n" if source.endswith("\n") else "")
 
@@ -155,7 +158,7 @@ def refuse_problems(notebook, source_name):
         raise ValueError(f"{source_name}: " + "; ".join(found))
 
 
-def student_version(notebook, source_name):
+def student_version(notebook, source_name, hints=True):
     """The student version of a solution notebook (a new notebook; the input is not changed)."""
     refuse_problems(notebook, source_name)
     student = nbformat.from_dict(notebook)  # a deep copy
@@ -164,7 +167,7 @@ def student_version(notebook, source_name):
             cell.outputs, cell.execution_count = [], None
             has_solution = bool(solution_regions(cell.source))
             if has_solution:
-                cell.source = strip_solutions(cell.source)
+                cell.source = strip_solutions(cell.source, hints)
             if (has_solution or is_check_cell(cell)) and EXPECTS_ERROR not in tags(cell):
                 cell.metadata["tags"] = tags(cell) + [EXPECTS_ERROR]
         elif is_answer_cell(cell):
@@ -174,7 +177,7 @@ def student_version(notebook, source_name):
     return slide_metadata.with_slide_metadata(student, source_name)
 
 
-def make_exercises(source_dir, target_dir):
+def make_exercises(source_dir, target_dir, hints=True):
     """Write the student version of every notebook of ``source_dir`` with exercises into
     ``target_dir``, remove stale ones there, and return the paths written."""
     source_dir, target_dir = Path(source_dir), Path(target_dir)
@@ -186,7 +189,7 @@ def make_exercises(source_dir, target_dir):
             continue
         target = target_dir / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(nbformat.writes(student_version(notebook, path.name)) + "\n", encoding="utf-8")
+        target.write_text(nbformat.writes(student_version(notebook, path.name, hints)) + "\n", encoding="utf-8")
         written.append(target)
     for stale in sorted(target_dir.glob(NOTEBOOK_PATTERN)):
         if stale not in written:
@@ -196,10 +199,16 @@ def make_exercises(source_dir, target_dir):
 
 def main(argv):
     root = Path(__file__).resolve().parent.parent
+    hints = "--no-hints" not in argv
+    argv = [arg for arg in argv if arg != "--no-hints"]
     source = Path(argv[0]) if argv else root / "notebooks"
     target = Path(argv[1]) if len(argv) > 1 else root / "exercises"
+    if not hints and target.resolve() == (root / "exercises").resolve():
+        print("make_exercises: --no-hints writes a course's copy, not exercises/ (the committed versions keep "
+              "their hints): give a TARGET_DIR, e.g. build/exercises-no-hints", file=sys.stderr)
+        return 2
     try:
-        written = make_exercises(source, target)
+        written = make_exercises(source, target, hints)
     except ValueError as error:
         print(f"make_exercises: {error}", file=sys.stderr)
         return 1
