@@ -28,6 +28,8 @@ always does.
 the total loss fell by only 0.8% in 3 steps: raise the learning rate or run more steps
 """
 
+import math
+
 # Thresholds for the symptoms (fractions).
 STALLED_BELOW = 0.05  # total loss fell by less than this over the run
 STILL_FALLING_ABOVE = 0.05  # ... or by more than this over the last tenth of the run
@@ -36,6 +38,46 @@ LITTLE_STYLE_ABOVE = 0.8  # the style term at the end, as a fraction of its firs
 STYLE_FELL_BELOW = 0.5  # ... at most this for a dominant style term to mean the photo may be lost
 TV_HEAVY_ABOVE = 0.5  # the TV term's share at the end
 OVERSHOOT_ABOVE = 1e3  # a total loss this many times its first value: a step overshot
+
+
+SYMPTOMS = ("diverged", "rose", "overshot", "stalled", "still falling", "settled")
+
+
+def symptom(total):
+    """The first symptom read from a run's total-loss history ``total`` (one number per step, at least 3), one
+    of :data:`SYMPTOMS`, checked in this order (the first that holds wins), with the thresholds above:
+
+    - "diverged": a value is NaN or infinite;
+    - "rose": the last value is above the first;
+    - "overshot": it fell by less than STALLED_BELOW over the run, and peaked above OVERSHOOT_ABOVE times its first;
+    - "stalled": it fell by less than STALLED_BELOW over the run;
+    - "still falling": it fell by more than STILL_FALLING_ABOVE over the last tenth of the steps (at least one);
+    - "settled": none of these.
+
+    With fell = 1 - last / first and recent = 1 - last / total[-1 - tenth], tenth = max(1, len(total) // 10).
+    :func:`advice` reads the same symptoms (and more) from the loss terms and says what to change.
+
+    >>> symptom([10.0, 9.9, 9.8])          # fell by 2 %
+    'stalled'
+    >>> symptom([10.0, 2e5, 9.7])          # a jump to 20,000 times its start, then a stall
+    'overshot'
+    >>> symptom([10.0, 6.0, 4.0, 3.0])     # the last tenth (one step) still fell by 25 %
+    'still falling'
+    >>> symptom([10.0, 4.0, 3.0, 2.99])
+    'settled'
+    """
+    if not all(math.isfinite(value) for value in total):
+        return "diverged"
+    first, last = total[0], total[-1]
+    if last > first:
+        return "rose"
+    fell = 1 - last / first
+    if fell < STALLED_BELOW:
+        return "overshot" if max(total) > OVERSHOOT_ABOVE * first else "stalled"
+    tenth = max(1, len(total) // 10)
+    if 1 - last / total[-1 - tenth] > STILL_FALLING_ABOVE:
+        return "still falling"
+    return "settled"
 
 
 def advice(history, status="finished", message=""):

@@ -16,7 +16,7 @@ from torch import nn
 
 import d2lstyle
 import d2lstyle.colour
-from d2lstyle import exercises, images, transfer, vgg
+from d2lstyle import diagnosis, exercises, images, recipes, transfer, vgg
 
 MEAN = torch.tensor(images.IMAGENET_MEAN).view(1, 3, 1, 1)
 STD = torch.tensor(images.IMAGENET_STD).view(1, 3, 1, 1)
@@ -633,6 +633,27 @@ def test_an_unwritten_exercise_says_so():
         exercises.check_gram_matrix(not_written_yet)
 
 
+def gram_matrix_unfinished(X):
+    raise NotImplementedError
+
+
+def style_loss_on_an_unfinished_gram_matrix(Y_hat, gram_Y):
+    return (gram_matrix_unfinished(Y_hat) - gram_Y.detach()).square().mean()
+
+
+def test_a_function_that_calls_an_unfinished_exercise_names_that_exercise():
+    with pytest.raises(NotImplementedError, match=r"^style_loss: style_loss_on_an_unfinished_gram_matrix calls "
+                                                  r"gram_matrix_unfinished, which is not written yet\. Finish "
+                                                  r"gram_matrix_unfinished first"):
+        exercises.check_style_loss(style_loss_on_an_unfinished_gram_matrix)
+
+    def raises_in_a_library(Y_hat, gram_Y):  # NotImplementedError from outside the learner's code: not theirs
+        return torch.ones(2).to_sparse().view(2, 1)
+
+    with pytest.raises(AssertionError, match="it raised"):
+        exercises.check_style_loss(raises_in_a_library)
+
+
 def test_an_error_in_the_learners_code_names_the_call():
     with pytest.raises(AssertionError, match=r"called with \(a tensor of shape \(1, 3, 4, 5\)\) it raised ZeroDivisionError"):
         exercises.check_gram_matrix(lambda X: 1 / 0)
@@ -802,6 +823,118 @@ PAINTER_MUTANTS = {
 }
 REFERENCES.update(PAINTER_REFERENCES)
 MUTANTS.update(PAINTER_MUTANTS)
+
+
+# --- notebooks 07 and 11: converting loss weights, reading a loss history --------------------------------
+
+
+def weights_on_original(weights, k):
+    alpha, beta, gamma = weights
+    return alpha / k ** 2, beta / k ** 4, gamma
+
+
+WEIGHTS_MUTANTS = [
+    (lambda w, k: (w[0] * k ** 2, w[1] * k ** 4, w[2]), "it multiplies where it should divide"),
+    (lambda w, k: (w[0] / k, w[1] / k ** 2, w[2]), "it divides alpha by k and beta by k**2"),
+    (lambda w, k: (w[0] / k ** 2, w[1] / k ** 2, w[2]), "beta is divided by k**2 only"),
+    (lambda w, k: (w[0] / k ** 4, w[1] / k ** 4, w[2]), "alpha is divided by k**4"),
+    (lambda w, k: (w[0] / k ** 2, w[1] / k ** 4, w[2] / k ** 2), "gamma changed"),
+    (lambda w, k: tuple(w), "it returns the weights unchanged"),
+    (lambda w, k: [w[0] / k ** 2, w[1] / k ** 4], "return the three weights"),
+    (lambda w, k: tuple(float(f"{x:.1e}") for x in weights_on_original(w, k)), "do not round"),
+]
+
+
+def symptom_mutant(finite="all", order="overshot first", rose="last", recent="tenth", names=None):
+    """A symptom() with one typical mistake switched on."""
+    import math
+
+    def symptom(total):
+        if finite == "all" and not all(math.isfinite(value) for value in total):
+            return "diverged"
+        if finite == "nan only" and any(math.isnan(value) for value in total):
+            return "diverged"
+        first, last = total[0], total[-1]
+        if (last if rose == "last" else max(total)) > first:
+            return "rose"
+        fell = 1 - last / first
+        if fell < 0.05:
+            if order == "stalled first":
+                return "stalled"
+            threshold = 1e3 * first if order == "overshot first" else 1e3  # or: an absolute threshold
+            return "overshot" if max(total) > threshold else "stalled"
+        tenth = max(1, len(total) // 10) if recent == "tenth" else 1
+        if recent == "run":
+            return "still falling" if fell > 0.05 else "settled"
+        if 1 - last / total[-1 - tenth] > 0.05:
+            return "still falling"
+        return (names or {}).get("settled", "settled")
+
+    return symptom
+
+
+SYMPTOM_MUTANTS = [
+    (symptom_mutant(finite="none"), "test math.isfinite on every value first"),
+    (symptom_mutant(finite="nan only"), "an infinite loss is diverged"),
+    (symptom_mutant(order="stalled first"), "the jump is the cause"),
+    (symptom_mutant(order="absolute threshold"), "compare the peak with the first value times 1000"),
+    (symptom_mutant(rose="peak"), "'rose' compares the last value with the first, not the peak"),
+    (symptom_mutant(recent="last step"), "not with total[-2]"),
+    (symptom_mutant(recent="run"), "'still falling' looks at the last tenth of the steps only"),
+    (symptom_mutant(names={"settled": "converged"}), "return one of 'diverged', 'rose'"),
+]
+
+LATER_REFERENCES = {"check_weights_on_original": weights_on_original, "check_symptom": diagnosis.symptom}
+LATER_MUTANTS = {"check_weights_on_original": WEIGHTS_MUTANTS, "check_symptom": SYMPTOM_MUTANTS}
+LATER_CASES = [(checker, mutant, phrase) for checker, mutants in LATER_MUTANTS.items() for mutant, phrase in mutants]
+REFERENCES.update(LATER_REFERENCES)
+MUTANTS.update(LATER_MUTANTS)
+
+
+@pytest.mark.parametrize("checker", sorted(LATER_REFERENCES))
+def test_later_reference_passes_with_one_line(checker, capsys):
+    getattr(exercises, checker)(LATER_REFERENCES[checker])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("checks passed."), lines
+
+
+def test_a_weight_conversion_returning_a_list_or_numpy_numbers_passes(capsys):
+    import numpy
+
+    exercises.check_weights_on_original(lambda w, k: [numpy.float64(w[0]) / k ** 2, w[1] * k ** -4.0, w[2]])
+    assert capsys.readouterr().out.strip().endswith("checks passed.")
+
+
+@pytest.mark.parametrize("checker, mutant, phrase", LATER_CASES,
+                         ids=[f"{checker[6:]}: {phrase}" for checker, _, phrase in LATER_CASES])
+def test_later_mutant_fails_naming_its_mistake(checker, mutant, phrase, capsys):
+    with pytest.raises(AssertionError) as failure:
+        getattr(exercises, checker)(mutant)
+    assert phrase in str(failure.value)
+    assert "checks passed" not in capsys.readouterr().out
+
+
+def test_the_weight_conversion_is_the_packages():
+    for weights in [(1.0, 1e4, 10.0), (1.0, 1e6, 0.0), (1e5, 1e10, 1e-6)]:
+        converted = weights_on_original(weights, recipes.FEATURE_SCALE_SQUARED ** 0.5)
+        assert recipes.weights_for_other_network(weights, "torchvision") == tuple(
+            float(f"{value:.1e}") if value else 0.0 for value in converted)
+
+
+@pytest.mark.parametrize("history", [[10.0, float("nan"), 5.0], [10.0, 12.0, 11.0], [10.0, 2e5, 9.9], [10, 9.9, 9.8],
+                                     [10.0 * 0.9 ** step for step in range(30)], [10.0, 3.0, 3.0, 3.0]])
+def test_each_symptom_is_the_one_advice_reads(history):
+    """symptom() and advice() read the same thresholds: each symptom matches the advice's first line."""
+    found = diagnosis.symptom(history)
+    status = "diverged" if found == "diverged" else "finished"
+    halves = [value / 2 for value in history]
+    lines = diagnosis.advice({"total": history, "content": halves, "style": halves}, status)
+    first = lines[0] if lines else ""
+    expected = {"diverged": "NaN or infinite", "rose": "rose from", "overshot": "jumped to", "stalled": "fell by only",
+                "still falling": "still falling", "settled": ""}[found]
+    assert expected in first and (found != "settled" or not lines), (found, lines)
+
+
 PAINTER_CASES = [(checker, mutant, phrase) for checker, mutants in PAINTER_MUTANTS.items()
                  for mutant, phrase in mutants]
 

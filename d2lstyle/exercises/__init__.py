@@ -31,7 +31,7 @@ then run the check again. The worked solutions are in the notebooks of
 ``notebooks/`` (the versions with TODO cells are in ``exercises/``).
 
 The checkers of each notebook are in a module of their own, in the series'
-order (``n01_images``, ``n02_features``, ... ``n10_painter``), and share the
+order (``n01_images``, ``n02_features``, ... ``n11_troubleshooting``), and share the
 harness of :mod:`d2lstyle.exercises.harness`. You may read them, but they give
 the answers away: every checker computes the right answer with the reference
 implementation.
@@ -43,6 +43,8 @@ from .n03_content import check_content_loss
 from .n04_style import check_gram_matrix, check_style_loss
 from .n05_total_variation import check_tv_loss
 from .n06_training import check_synthesized_image, check_decayed_learning_rate, check_training_step, check_make_closure
+from .n07_recipes import check_weights_on_original
 from .n09_controls import check_match_histogram, check_guided_gram_matrix
 from .n10_painter import (check_instance_norm, check_residual_block, check_cosine_learning_rate,
                           check_conditional_instance_norm)
+from .n11_troubleshooting import check_symptom
