@@ -884,14 +884,87 @@ SYMPTOM_MUTANTS = [
     (symptom_mutant(names={"settled": "converged"}), "return one of 'diverged', 'rose'"),
 ]
 
-LATER_REFERENCES = {"check_weights_on_original": weights_on_original, "check_symptom": diagnosis.symptom}
-LATER_MUTANTS = {"check_weights_on_original": WEIGHTS_MUTANTS, "check_symptom": SYMPTOM_MUTANTS}
+def capstone(mistake=None):
+    """The capstone of notebook 06, style_transfer(...), with one typical mistake switched on."""
+
+    def style_transfer(photo, painting, start, extract, content_layer, style_weights, alpha, beta, gamma, steps):
+        reduction = "sum" if mistake == "summed" else "mean"
+        content_target = extract(photo)[content_layer]
+        painting_features = extract(painting)
+        grams = {layer: d2lstyle.gram_matrix(painting_features[layer]) for layer in style_weights}
+        if mistake != "no detach":
+            content_target, grams = content_target.detach(), {k: v.detach() for k, v in grams.items()}
+        if mistake == "in place":
+            X = start.requires_grad_(True)
+        else:
+            X = (photo if mistake == "from the photo" else start).clone().requires_grad_(True)
+        optimizer = torch.optim.LBFGS([X], lr=1, max_iter=20 if mistake == "steps times" else steps)
+        history = []
+
+        def closure():
+            optimizer.zero_grad()
+            features = extract(X)
+            if mistake == "no detach":  # the losses written inline, on targets that kept their graph
+                loss = alpha * (features[content_layer] - content_target).square().mean()
+                loss = loss + beta * sum(w * (d2lstyle.gram_matrix(features[k]) - grams[k]).square().mean()
+                                         for k, w in style_weights.items())
+            else:
+                loss = alpha * d2lstyle.content_loss(features[content_layer], content_target, reduction=reduction)
+                loss = loss + beta * sum((1.0 if mistake == "unweighted" else w) *
+                                         d2lstyle.style_loss(features[k], grams[k], reduction=reduction)
+                                         for k, w in style_weights.items())
+            if mistake != "no tv":
+                loss = loss + gamma * d2lstyle.tv_loss(X, reduction=reduction)
+            loss.backward()
+            history.append(loss if mistake == "tensors" else loss.item())
+            return loss
+
+        for _ in range(steps if mistake == "steps times" else 1):
+            optimizer.step(closure)
+        return (X if mistake == "not detached" else X.detach()), history
+
+    return style_transfer
+
+
+CAPSTONE_MUTANTS = [
+    (capstone("no detach"), "detach the photo's features and the painting's Gram matrices"),
+    (capstone("unweighted"), "the style layers' weights w_l are missing"),
+    (capstone("summed"), "the losses are summed where they should be averaged"),
+    (capstone("no tv"), "the total variation term is missing"),
+    (capstone("from the photo"), "start from `start`"),
+    (capstone("steps times"), "call it once, with max_iter=steps"),
+    (capstone("tensors"), "not tensors"),
+    (capstone("not detached"), "return X.detach()"),
+    (capstone("in place"), "`start` was changed in place"),
+]
+
+
+def test_the_capstone_paints_and_its_check_reports_the_quality(capsys):
+    score = exercises.check_style_transfer(capstone())
+    assert capsys.readouterr().out.strip() == "style_transfer: all 11 checks passed."
+    assert score.style < exercises.n06_capstone.PAINTS_STYLE_BELOW / 2  # well inside the bar it sets
+    assert score.content < exercises.n06_capstone.PAINTS_CONTENT_BELOW
+
+
+def test_a_capstone_that_does_not_paint_is_told_so():
+    def returns_the_photo(photo, painting, start, *args):
+        X, history = capstone()(photo, painting, start, *args)
+        return (photo.clone() if photo.shape[-1] > 20 else X), history  # paints the small case, not the real one
+
+    with pytest.raises(AssertionError, match=r"it scores style 1\.000, content 0\.000: it should paint"):
+        exercises.check_style_transfer(returns_the_photo)
+
+
+LATER_REFERENCES = {"check_weights_on_original": weights_on_original, "check_symptom": diagnosis.symptom,
+                    "check_style_transfer": capstone()}
+LATER_MUTANTS = {"check_weights_on_original": WEIGHTS_MUTANTS, "check_symptom": SYMPTOM_MUTANTS,
+                 "check_style_transfer": CAPSTONE_MUTANTS}
 LATER_CASES = [(checker, mutant, phrase) for checker, mutants in LATER_MUTANTS.items() for mutant, phrase in mutants]
 REFERENCES.update(LATER_REFERENCES)
 MUTANTS.update(LATER_MUTANTS)
 
 
-@pytest.mark.parametrize("checker", sorted(LATER_REFERENCES))
+@pytest.mark.parametrize("checker", sorted(set(LATER_REFERENCES) - {"check_style_transfer"}))  # tested above
 def test_later_reference_passes_with_one_line(checker, capsys):
     getattr(exercises, checker)(LATER_REFERENCES[checker])
     lines = capsys.readouterr().out.splitlines()

@@ -43,6 +43,7 @@ from .n03_content import check_content_loss
 from .n04_style import check_gram_matrix, check_style_loss
 from .n05_total_variation import check_tv_loss
 from .n06_training import check_synthesized_image, check_decayed_learning_rate, check_training_step, check_make_closure
+from .n06_capstone import check_style_transfer
 from .n07_recipes import check_weights_on_original
 from .n09_controls import check_match_histogram, check_guided_gram_matrix
 from .n10_painter import (check_instance_norm, check_residual_block, check_cosine_learning_rate,
