@@ -406,7 +406,8 @@ GATYS = Recipe(
 
 LOSS_DESIGN = Recipe(
     name="loss-design",
-    summary="the loss-design article: L-BFGS from noise, content 1e5, style 1e10, TV 1e-6 (wrapping TV)",
+    summary="the loss-design article, reconstructed: L-BFGS from noise, content 1e5, style 1e10, TV 1e-6 "
+            "(wrapping TV)",
     # Its network is torchvision's features[:23], which ends at relu4_2: conv5_1,
     # the fifth style layer it names, is never computed, so four style layers
     # remain. Its TV uses torch.roll (the "wrap" reduction), and it starts from
@@ -417,10 +418,20 @@ LOSS_DESIGN = Recipe(
     content_weight=1e5, style_weight=1e10, tv_weight=1e-6, network="torchvision",
     gram_normalization="chw", tv_reduction="wrap", optimizer="lbfgs", lr=1.0, steps=300,
     image_size=512, init="randn", space="pixels", clamp=False,
-    source="the loss-design article this project grew from (its published code, read as it runs)",
+    source="the loss-design article this project grew from: a reconstruction of its published code's intent "
+           "(that code cannot run as printed; the notes list each departure)",
     notes=(
+        "A reconstruction, not the code as it runs: its get_style_loss compares names such as 'conv1_1' with a "
+        "Sequential's layer names '0' ... '22', so its list of style targets stays empty and indexing it raises; "
+        "the preset uses the style layers the article names.",
+        "Its code takes the content target at relu4_2 (features[:23] ends there); the preset uses conv4_2, "
+        "the layer the article names.",
+        "Its loop calls L-BFGS's optimizer.step 300 times with the default max_iter of 20: up to 6,000 loss "
+        "evaluations (notebook 06's counting trap); the preset runs 300 evaluations.",
+        "Its code feeds pixels to the network without ImageNet standardisation; the preset standardises them "
+        "(space 'pixels' is standardised before the network).",
         "It names conv5_1 among its style layers, but cuts the network at features[:23] (up to relu4_2), "
-        "so conv5_1 never runs and only four style layers count.",
+        "so conv5_1 could never run: the preset keeps the other four style layers.",
         "Its total variation compares neighbours with torch.roll, which wraps around: the last row is "
         "compared with the first and the last column with the first.",
         "It starts from torch.randn noise in pixel space: values around 0 with a standard deviation of 1, "
