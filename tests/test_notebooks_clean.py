@@ -157,3 +157,18 @@ def test_the_steps_and_sizes_the_text_quotes_are_those_its_code_runs(path):
                 wrong += [f"{cell.get('id')}: {phrase!r}" for number, phrase in quoted_counts(cell.source)
                           if number not in in_code | allowed]
     assert not wrong, f"{path.name} quotes numbers its code does not run: {'; '.join(wrong)}"
+
+
+WORD_LIMIT = 24_000  # issue 23: the series at about half its former 42,000 words
+
+
+def test_the_series_stays_within_its_word_limit():
+    """Words of markdown outside maths in notebooks/ (tools/word_count.py): a new paragraph pays for itself."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("word_count", ROOT / "tools" / "word_count.py")
+    word_count = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(word_count)
+    counts = {path.name: word_count.notebook_words(path) for path in SERIES}
+    assert sum(counts.values()) <= WORD_LIMIT, (
+        f"{sum(counts.values()):,d} words of markdown, over the limit of {WORD_LIMIT:,d}: {counts}")
