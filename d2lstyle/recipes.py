@@ -98,9 +98,10 @@ class Recipe:
     # one per scale; see d2lstyle.transfer.scale_schedule.
     scales: tuple = (1.0,)
     scale_steps: tuple = ()
-    # "float32" everywhere, or "auto": run VGG-19 in bfloat16 (autocast) where
+    # "float32" everywhere, or "auto": with Adam, run VGG-19 in bfloat16 (autocast) where
     # the hardware computes it natively (CPUs with AVX512-BF16 or AMX, CUDA GPUs
     # with bf16), about 1.6 times as fast per step on the CPU measured; losses and targets stay in float32.
+    # L-BFGS always runs in float32: its curvature estimates need it (d2lstyle.transfer.optimise).
     precision: str = "float32"
     # The network whose feature sizes the loss weights are balanced for: "original" or "torchvision".
     network: str = "original"
@@ -314,8 +315,9 @@ DEFAULT = Recipe(
         "L-BFGS without a line search takes the same steps whatever the objective's scale, so only the ratio "
         "beta / alpha matters; on torchvision's VGG-19 the weights become (3300, 1.1e9): its features are about "
         "58 times smaller (weights_for_other_network).",
-        "precision='auto' runs VGG-19 in bfloat16 only on CPUs with AVX512-BF16 or AMX and on CUDA GPUs with "
-        "bfloat16; elsewhere everything is float32.",
+        "precision='auto' would run VGG-19 in bfloat16 on CPUs with AVX512-BF16 or AMX and on CUDA GPUs with "
+        "bfloat16, but only with Adam: this recipe's L-BFGS runs in float32 everywhere, since in bfloat16 its "
+        "first overshooting step never recovered (a 128 px run of 30 evaluations ended as the photo).",
     ),
 )
 

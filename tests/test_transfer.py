@@ -275,6 +275,17 @@ def test_precision_auto_runs_the_network_in_bfloat16_then_float32(content, style
     assert result.history["total"][0] == pytest.approx(full.history["total"][0], rel=0.02)
 
 
+def test_precision_auto_keeps_lbfgs_in_float32(content, style, random_vgg, monkeypatch):
+    """L-BFGS's curvature pairs and line search need float32: 'auto' runs it without autocast even where
+    bfloat16 is native (in bfloat16 the default recipe's first overshooting step never recovered)."""
+    monkeypatch.setattr(transfer, "fast_dtype", lambda device: torch.bfloat16)
+    dtypes = []
+    real = transfer.network_features
+    monkeypatch.setattr(transfer, "network_features", lambda e, x, dtype=None: dtypes.append(dtype) or real(e, x, dtype))
+    run(content, style, small("default", steps=4, precision="auto"), random_vgg)
+    assert d2lstyle.get_recipe("default").optimizer == "lbfgs" and dtypes == [None] * 4
+
+
 def test_precision_float32_never_autocasts(content, style, random_vgg, monkeypatch):
     monkeypatch.setattr(transfer, "fast_dtype", lambda device: torch.bfloat16)
     dtypes = []
