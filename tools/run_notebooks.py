@@ -163,13 +163,13 @@ def report(rows, earlier=""):
     body = [f"<!-- section: {REPORT_SECTION} -->", f"## {REPORT_TITLE}", "",
             "- Command: `python tools/run_notebooks.py [NAME ...]` (each notebook in a fresh kernel at the full "
             "settings, with the original VGG-19; it rewrites its own row)",
-            "- Each row: that notebook's latest run at the full settings, on the machine named; other processes "
-            "may share it (the load average says how busy it was). Quick mode, which CI runs, takes a fraction "
-            "of it.",
-            "- Precision: each notebook's own, float32 except where a run uses the default recipe's "
-            "`precision='auto'`, which runs VGG-19 in bfloat16 on a processor with native bfloat16 (AVX-512 "
-            "BF16, as on the AMD EPYC of the rows of 7 Dec 2026); float32 matrix multiplies at torch's 'highest' "
-            "precision.", "",
+            "- Date: each row's own, the notebook's latest run at the full settings",
+            "- Machine: each row's own; other processes may share it",
+            "- Precision: each notebook's own, float32 except where a run uses Adam with `precision='auto'`, which "
+            "runs VGG-19 in bfloat16 on a processor with native bfloat16 (AVX-512 BF16, as on the AMD EPYC of the "
+            "rows of 7 Dec 2026); float32 path: matrix multiplies at torch's 'highest' precision",
+            "- Load average (1 min): each row's own, before and after its run", "",
+            "Quick mode, which CI runs, takes a fraction of each time.", "",
             "| " + " | ".join(REPORT_COLUMNS) + " |", "|" + "---|" * len(REPORT_COLUMNS)]
     body += [kept[name] for name in sorted(kept)]
     return "\n".join(body + ["", "<!-- end section -->", ""])
