@@ -7,6 +7,8 @@
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #   make exercises-no-hints  the same without the hints, into build/exercises-no-hints (for courses)
+#   make zh         the Chinese edition: refresh zh/po/ from notebooks/, then write zh/notebooks/ and zh/exercises/
+#                   (refused while a translation is stale or missing; see zh/TRANSLATING.md)
 #   make bench      speed and convergence benchmarks (about an hour on 2 cores;
 #                   writes its section of benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
@@ -41,7 +43,7 @@ BENCH_DEVICE ?= cpu
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises exercises-no-hints setup clean chromium bench bench-quick bench-painter bench-highres gallery slides book
+.PHONY: lab test demo exercises exercises-no-hints zh setup clean chromium bench bench-quick bench-painter bench-highres gallery slides book
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +86,10 @@ exercises: $(STAMP)
 
 exercises-no-hints: $(STAMP)
 	$(BIN)/python tools/make_exercises.py --no-hints notebooks build/exercises-no-hints
+
+zh: $(STAMP)
+	$(BIN)/python tools/translate.py update
+	$(BIN)/python tools/translate.py build
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)

@@ -165,6 +165,29 @@ def test_answers_are_blanked_and_questions_kept():
     assert "Answer." not in nbformat.writes(student(first_notebook()))
 
 
+def test_a_coding_answer_gets_an_empty_code_cell_before_it_and_a_written_one_does_not():
+    notebook = first_notebook()
+    notebook.cells.append(nbformat.v4.new_markdown_cell("**2.** Print the rate at step 10."))
+    notebook.cells.append(answer_cell("**Answer.**\n```python\nprint(decayed_learning_rate(10, 1, 5, 0.5))\n```\n"
+                                      "It prints 0.25.", "q_print_rate"))
+    cells = student(notebook).cells
+    assert [cell.cell_type for cell in cells[-5:]] == ["markdown", "markdown", "markdown", "code", "markdown"]
+    code, answer = cells[-2], cells[-1]
+    assert code.source == make.CODE_ANSWER_PLACEHOLDER and answer.source == make.ANSWER_PLACEHOLDER
+    assert "nbgrader" not in code.metadata and code.id == f"{notebook.cells[-1].id}-code"
+    assert answer.metadata["nbgrader"]["grade_id"] == "q_print_rate"
+    assert "decayed_learning_rate(10" not in nbformat.writes(student(notebook))
+    ast.parse(code.source)
+
+
+def test_an_experiment_gets_a_code_cell_even_when_its_model_answer_holds_no_code():
+    notebook = first_notebook()
+    notebook.cells[4].source = "**2.** (Experiment) Run it with a rate ten times larger. What happens?"
+    cells = student(notebook).cells
+    assert [cell.cell_type for cell in cells[-3:]] == ["markdown", "code", "markdown"]
+    assert cells[-2].source == make.CODE_ANSWER_PLACEHOLDER
+
+
 def test_outputs_are_cleared_and_nbgrader_metadata_kept():
     original, cells = first_notebook(), student(first_notebook()).cells
     assert all(cell.outputs == [] and cell.execution_count is None for cell in cells if cell.cell_type == "code")
