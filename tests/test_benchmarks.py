@@ -272,3 +272,16 @@ def test_adain_matches_each_channel_to_the_paintings_mean_and_spread():
     flat_in, flat_out = content.flatten(2), out.flatten(2)
     assert torch.equal(flat_in.argsort(dim=2), flat_out.argsort(dim=2))
     assert tuple(trial.Decoder(width=16)(torch.zeros(1, 512, 4, 5)).shape) == (1, 3, 32, 40)
+
+
+def test_the_painter_content_term_section_reads_its_snapshots_and_stretches():
+    script = load("painter_content_term")
+    assert script.stretches(60) == [(1, 50), (51, 52), (53, 55), (56, 58), (59, 60)]
+    assert script.summary([3.0, 1.0, 2.0]) == {"min": 1.0, "median": 2.0, "max": 3.0}
+    results = dict(RUN, steps=800, crop=96, style_first=1.9, style_last=0.5,
+                   snapshots={"1": {"min": 0.5, "median": 0.95, "max": 1.2},
+                              "800": {"min": 0.45, "median": 0.72, "max": 0.84}},
+                   stretches=[{"first": 1, "last": 50, "min": 0.46, "median": 0.85, "max": 1.24}])
+    text = script.section(results)
+    assert report.sections(text) and "| 1 | 0.50 | 0.95 | 1.20 |" in text and "| 1-50 | 0.46 | 0.85 | 1.24 |" in text
+    assert "from 0.95 to 0.72" in text and "span 0.45 to 0.84" in text
