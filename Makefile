@@ -1,7 +1,8 @@
 # d2lstyle: every verb sets itself up first (a virtual environment in .venv
 # with the package installed editable), so a fresh clone needs nothing else.
 #
-#   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs)
+#   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs;
+#                   LANG=zh: the Chinese edition, 中文版)
 #   make test       run every test (package, doctests, notebooks) offline, then list the 15 slowest;
 #                   `.venv/bin/python -m pytest -m "not slow"` runs the unit tests alone (under a minute)
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
@@ -38,6 +39,9 @@ CONTENT ?= images/content/tubingen.jpg
 STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
 DIR ?= notebooks
+# LANG=zh (or a Chinese locale such as LANG=zh_CN.UTF-8): make lab opens the Chinese edition, zh/notebooks (or
+# zh/exercises with DIR=exercises), and the checkers answer in Chinese.
+CHINESE := $(filter zh%,$(LANG))
 BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
@@ -58,7 +62,8 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 lab: $(STAMP)
 	@$(if $(ALLOW_ROOT),echo "make lab: running as root; JupyterLab starts with --allow-root",true)
-	D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) $(BIN)/jupyter lab $(ALLOW_ROOT) $(DIR)
+	D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),zh,en) \
+		$(BIN)/jupyter lab $(ALLOW_ROOT) $(if $(CHINESE),zh/$(DIR),$(DIR))
 
 test: $(STAMP) chromium
 	D2LSTYLE_NETWORK=original D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --durations=15

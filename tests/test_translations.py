@@ -92,6 +92,7 @@ def test_a_changed_paragraph_becomes_stale_with_the_old_english_and_a_new_one_un
     old = translate.updated_catalogue(small_notebook(), "01_small.ipynb", None)
     for entry in old:
         entry.msgstr = "译文"
+    old = polib.pofile(translate.catalogue_text(old), wrapwidth=0)  # as read from its file
     changed = small_notebook(paragraph="The Gram matrix forgets *where* things are.", comment="# a new comment")
     changed.cells.append(nbformat.v4.new_markdown_cell("A new paragraph."))
     new = translate.updated_catalogue(changed, "01_small.ipynb", old)
@@ -203,3 +204,33 @@ def test_the_checks_of_a_translation_find_each_kind_of_mistake():
     assert problems(msgid, right.replace("格拉姆矩阵", "Gram 矩阵")) == ["'Gram matrix' is '格拉姆矩阵' (zh/glossary.tsv)"]
     assert problems(msgid, right.replace("这里", "這里"))[0].startswith("Traditional characters ['這']")
     assert problems("HINT: count the decays", "数一数衰减了几次")[0].startswith("a hint keeps its marker")
+
+
+@pytest.mark.slow
+def test_a_chinese_notebook_runs_and_its_checkers_answer_in_chinese(tmp_path):
+    """One Chinese notebook runs in quick mode as CI runs the English ones, with D2LSTYLE_LANG=zh, as
+    `make lab LANG=zh` starts JupyterLab: the checks it calls answer in Chinese. (Its code is the English
+    notebook's, which tests/test_notebooks_run.py runs; one is enough to show the generated edition runs.)"""
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "tools" / "run_notebooks.py")
+    run_notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_notebooks)
+    settings = dict(run_notebooks.settings_for(True), D2LSTYLE_LANG="zh")
+    target = tmp_path / "01_images.ipynb"
+    run_notebooks.execute(ROOT / "zh" / "notebooks" / "01_images.ipynb", target, settings,
+                          run_notebooks.CELL_TIMEOUT["quick"])
+    ran = nbformat.read(target, as_version=4)
+    outputs = [output for cell in ran.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not [output for output in outputs if output.output_type == "error"]
+    printed = "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
+    passed = [line for line in printed.splitlines() if line.startswith(("resize_to_long_side", "preprocess",
+                                                                          "postprocess"))]
+    assert len(passed) == 3 and all(re.search(r"[\u4e00-\u9fff]", line) for line in passed), passed
+
+
+def test_the_package_messages_catalogue_is_current_and_complete(tmp_path):
+    copy = tmp_path / "zh_CN.po"
+    copy.write_bytes(translate.MESSAGES.read_bytes())
+    assert not translate.update_messages(copy), ("d2lstyle/locale/zh_CN.po is behind the checkers' messages: run "
+                                                 "`python tools/translate.py messages`, then translate what it marks")
+    found = translate.check(["messages"])
+    assert not found, f"{len(found)} problems:\n" + "\n".join(found[:15])

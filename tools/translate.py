@@ -4,6 +4,7 @@
     python tools/translate.py build      write zh/notebooks/ and zh/exercises/ from notebooks/ and zh/po/
     python tools/translate.py status     how many entries of each catalogue are translated, stale or missing
     python tools/translate.py check [NAME ...]   every problem of the translations (all, or those named)
+    python tools/translate.py messages   refresh d2lstyle/locale/zh_CN.po, the checkers' and advice's messages
 
 The English notebooks are the source. A catalogue (a gettext PO file, one per notebook) holds one entry per
 piece of text a reader reads:
@@ -26,12 +27,14 @@ input: tests/test_translations.py checks that zh/ is what ``build`` writes today
 """
 
 import argparse
+import ast
 import csv
 import difflib
 import io
 import re
 import sys
 import tokenize
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -47,8 +50,12 @@ CATALOGUES = ZH / "po"
 LANGUAGE = "zh_CN"
 FENCE = re.compile(r"^\s*(```|~~~)")
 KEPT_COMMENTS = {"# BEGIN SOLUTION", "# END SOLUTION"}
+MACHINE_COMMENT = re.compile(r"#\s*(NBVAL_\w+|noqa\b.*|type:\s*ignore.*|pragma\b.*)$")  # read by tools: kept
 HINT = "HINT:"
 GLOSSARY = ZH / "glossary.tsv"
+MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
+# The modules whose messages a learner reads most: the exercise checkers and the advice at the end of a run.
+MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [ROOT / "d2lstyle" / "diagnosis.py"]
 SIMILAR_ENOUGH = 0.5  # difflib ratio above which a changed paragraph inherits the old one's translation (fuzzy)
 
 # What the student versions say in Chinese (tools/make_exercises.py's English strings, translated here).
@@ -56,6 +63,7 @@ STUDENT_TEXT = {
     "answer": "在此作答",
     "code_answer": "# 在这里写这道题的代码；它显示了什么，写在下面的单元格里。",
     "generic_hint": "写出这一部分，然后删掉下面的 `raise` 这一行",
+    "coding_label": r"（(?:编程|实验)）|\((?:编程|实验|Coding|Experiment)\)",
     "note": ("> **练习版**：由 `make zh` 根据 `{source}` 生成（要修改请改原文，不要改这份副本）。"
              "补全每个标有 `# TODO` 的单元格并删掉其中的 `raise NotImplementedError`，运行它，再运行它后面的"
              "检查单元格。在写着“在此作答”的地方写下你的回答；编程题的作答处前面有一个空的代码单元格，供你写代码。"
@@ -105,7 +113,10 @@ def markdown_pieces(source):
 
 
 def is_prose(text):
-    """Whether a paragraph holds words to translate (not only maths, not only an HTML comment)."""
+    """Whether a paragraph or comment holds words to translate (not only maths, not only an HTML comment, not a
+    comment that tools read, such as nbval's ``# NBVAL_CHECK_OUTPUT``)."""
+    if MACHINE_COMMENT.fullmatch(text.strip()):
+        return False
     words = re.sub(r"\$\$.*?\$\$|<!--.*?-->", "", text, flags=re.DOTALL)
     return bool(re.search(r"[A-Za-z]{2}", words))
 
@@ -237,7 +248,7 @@ def source_entries(notebook, name):
 def new_catalogue(name):
     catalogue = polib.POFile(wrapwidth=0)
     catalogue.metadata = {
-        "Project-Id-Version": f"d2lstyle notebooks/{name}",
+        "Project-Id-Version": f"d2lstyle {name}",
         "Language": LANGUAGE,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
@@ -251,34 +262,44 @@ def updated_catalogue(notebook, name, old):
     """The catalogue for ``notebook`` (name: its file name), keeping ``old``'s translations: an unchanged text
     keeps its translation (and its fuzzy mark); a changed one inherits, marked fuzzy, the translation of the most
     similar text that left the same cell; obsolete entries are kept as such."""
-    current = source_entries(notebook, name)
+    return merged_catalogue(source_entries(notebook, name), old, new_catalogue(f"notebooks/{name}"),
+                            group=lambda occurrence: ":".join(part for part in occurrence if part))
+
+
+def merged_catalogue(current, old, catalogue, group):
+    """``catalogue`` filled with the entries ``current`` (msgid -> occurrences), keeping ``old``'s translations;
+    a new msgid inherits, marked fuzzy, the translation of the most similar msgid that left the same ``group`` of
+    occurrences (a notebook's cell, a module), or else of the most similar obsolete entry."""
     old_entries = {entry.msgid: entry for entry in old if not entry.obsolete} if old is not None else {}
     gone = {msgid: entry for msgid, entry in old_entries.items() if msgid not in current and entry.msgstr}
-    catalogue = new_catalogue(name)
+    obsolete = {entry.msgid: entry for entry in old or [] if entry.obsolete and entry.msgstr
+                and entry.msgid not in current}
     for msgid, occurrences in current.items():
-        entry = polib.POEntry(msgid=msgid, msgstr="", occurrences=[(file, cell_id) for file, cell_id in occurrences])
+        entry = polib.POEntry(msgid=msgid, msgstr="", occurrences=[(file, where) for file, where in occurrences])
         previous = old_entries.get(msgid)
-        if previous is not None:
+        if previous is not None and previous.msgstr:
             entry.msgstr, entry.flags = previous.msgstr, list(previous.flags)
             entry.previous_msgid = previous.previous_msgid
-        else:
-            cells = {cell_id for _, cell_id in occurrences}
+        else:  # new, or still untranslated: a translation of similar English that left may fit
+            groups = {group(occurrence) for occurrence in occurrences}
             candidates = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
                           for candidate, entry_gone in gone.items()
-                          if cells & {cell_id for _, cell_id in entry_gone.occurrences}]
-            if candidates:
-                ratio, best = max(candidates)
-                if ratio >= SIMILAR_ENOUGH:
-                    entry.msgstr, entry.flags = gone.pop(best).msgstr, ["fuzzy"]
-                    entry.previous_msgid = best
+                          if groups & {group(occurrence) for occurrence in entry_gone.occurrences}]
+            if candidates and max(candidates)[0] >= SIMILAR_ENOUGH:
+                best = max(candidates)[1]
+                entry.msgstr, entry.flags, entry.previous_msgid = gone.pop(best).msgstr, ["fuzzy"], best
+            else:
+                earlier = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
+                           for candidate in obsolete]
+                if earlier and max(earlier)[0] >= SIMILAR_ENOUGH:
+                    best = max(earlier)[1]
+                    entry.msgstr, entry.flags, entry.previous_msgid = obsolete.pop(best).msgstr, ["fuzzy"], best
         catalogue.append(entry)
     for msgid, entry in gone.items():
-        obsolete = polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True)
-        catalogue.append(obsolete)
-    if old is not None:
-        for entry in old:
-            if entry.obsolete and entry.msgid not in current and entry.msgid not in gone:
-                catalogue.append(polib.POEntry(msgid=entry.msgid, msgstr=entry.msgstr, obsolete=True))
+        catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
+    for msgid, entry in obsolete.items():
+        if msgid not in gone:
+            catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
     return catalogue
 
 
@@ -305,14 +326,49 @@ def problems(catalogue):
 def spans(text):
     """What a translation must keep of its English: link targets, inline code, maths, HTML tags, and numbers
     written in digits (a translation may add numbers, where Chinese writes digits for English words)."""
-    maths = re.findall(r"\$\$.*?\$\$|\$[^$\n]+\$", text, flags=re.DOTALL)
-    code = re.findall(r"`[^`\n]+`", text)
+    maths = [" ".join(formula.split()) for formula in re.findall(r"\$\$.*?\$\$|\$[^$]+\$", text, flags=re.DOTALL)]
+    code = [" ".join(span.split()) for span in re.findall(r"`[^`]+`", text)]
     links = re.findall(r"\]\(([^)\s]+)\)", text)
     html = re.findall(r"<[a-z/][^>]*>", text)
-    plain = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`|\]\([^)]*\)|<[^>]*>", " ", text, flags=re.DOTALL)
-    numbers = [number.replace(",", "") for number in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", plain)]
+    plain = re.sub(r"\$\$.*?\$\$|\$[^$]+\$|`[^`]+`|\]\([^)]*\)|<[^>]*>", " ", text, flags=re.DOTALL)
+    numbers = [number_value(digits, unit) for digits, unit in re.findall(
+        r"(?<![A-Za-z0-9_.])(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|thousand|万|亿)(?![A-Za-z]))?", plain)]
     return {"maths": sorted(maths), "code": sorted(set(code)), "links": sorted(set(links)), "html": sorted(html),
             "numbers": sorted(set(numbers))}
+
+
+SCALE = {"": 1, "thousand": 1e3, "million": 1e6, "billion": 1e9, "万": 1e4, "亿": 1e8}
+
+
+def number_value(digits, unit=""):
+    """A number as written, in one form: "1,600" and "1600" are "1600"; "20 million" and "2000 万" are "20000000".
+
+    >>> number_value("1,600"), number_value("20", "million"), number_value("2000", "万"), number_value("0.50")
+    ('1600', '20000000', '20000000', '0.5')
+    """
+    return f"{float(digits.replace(',', '')) * SCALE[unit]:.12g}"
+
+
+def emphasis_problems(text):
+    """Bold markers that CommonMark will not read as bold: a ``**`` that opens before punctuation (such as
+    《 or “) after a letter or character, or closes after punctuation (such as ： or 。) before one. Chinese
+    text meets this often; move the marker past the punctuation ("**答**：" rather than "**答：**后")."""
+    plain = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", "x", text, flags=re.DOTALL)
+    found = []
+    for number, match in enumerate(re.finditer(r"\*\*", plain)):
+        before = plain[match.start() - 1] if match.start() > 0 else " "
+        after = plain[match.end()] if match.end() < len(plain) else " "
+        opening = number % 2 == 0
+        inner, outer = (after, before) if opening else (before, after)
+        if is_punctuation(inner) and not (outer.isspace() or is_punctuation(outer)):
+            found.append(f"the bold marker at {plain[max(0, match.start() - 6):match.end() + 6]!r} is not read as "
+                         f"bold ({'opens before' if opening else 'closes after'} punctuation next to a character): "
+                         "move it past the punctuation")
+    return found
+
+
+def is_punctuation(character):
+    return unicodedata.category(character)[0] in "PS"
 
 
 def glossary(path=GLOSSARY):
@@ -356,6 +412,10 @@ def translation_problems(entry, terms):
         level = len(entry.msgid) - len(entry.msgid.lstrip("#"))
         if not entry.msgstr.startswith("#" * level + " ") or entry.msgstr.startswith("#" * (level + 1)):
             found.append(f"a heading of level {level} stays one")
+    found += emphasis_problems(entry.msgstr)
+    placeholders = sorted(re.findall(r"\{\d+\}", entry.msgid))
+    if sorted(re.findall(r"\{\d+\}", entry.msgstr)) != placeholders:
+        found.append(f"each placeholder {placeholders} appears once in the translation, as in the English")
     if entry.msgid.startswith(HINT) and not entry.msgstr.startswith(HINT + " "):
         found.append(f"a hint keeps its marker '{HINT} '")
     prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$", " ", entry.msgid)
@@ -369,10 +429,13 @@ def translation_problems(entry, terms):
 
 
 def check(names=None, catalogues=CATALOGUES):
-    """Every problem of the catalogues (all, or those of the notebooks ``names``), as messages."""
+    """Every problem of the catalogues (all, or those of the notebooks ``names``; "messages" is the package's
+    catalogue, d2lstyle/locale/zh_CN.po), as messages."""
     terms, found = glossary(), []
-    for path in sorted(Path(catalogues).glob("*.po")):
-        if names and path.stem not in names:
+    for path in sorted(Path(catalogues).glob("*.po")) + [MESSAGES]:
+        if names and path.stem not in names and not (path == MESSAGES and "messages" in names):
+            continue
+        if path == MESSAGES and catalogues != CATALOGUES:
             continue
         catalogue = load_catalogue(path)
         found += [f"{path.name}: {problem}" for problem in problems(catalogue)]
@@ -386,6 +449,80 @@ def check(names=None, catalogues=CATALOGUES):
 
 def load_catalogue(path):
     return polib.pofile(str(path), wrapwidth=0) if Path(path).exists() else None
+
+
+# --- the package's messages ----------------------------------------------------------------------------------
+
+
+def message_templates(source):
+    """The messages in a module's source, as templates: every string and f-string that is not a docstring or a
+    dict key and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; strings joined
+    with + are one template. Returns (template, line) pairs in source order (d2lstyle.i18n reads them)."""
+    tree = ast.parse(source)
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skipped.add(id(first.value))
+        if isinstance(node, ast.Dict):
+            skipped.update(id(key) for key in node.keys if key is not None)
+
+    def template(node):
+        """The node's text with placeholders, or None when it is not a string (or a + of strings)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                parts.append(value.value if isinstance(value, ast.Constant) else None)
+            return parts
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = template(node.left), template(node.right)
+            return left + right if left is not None and right is not None else None
+        return None
+
+    found, inside = [], set()
+    for node in ast.walk(tree):
+        if id(node) in skipped or id(node) in inside:
+            continue
+        parts = template(node)
+        if parts is None:
+            continue
+        inside.update(id(child) for child in ast.walk(node))
+        number, text = 0, []
+        for part in parts:
+            if part is None:
+                text.append(f"{{{number}}}")
+                number += 1
+            else:
+                text.append(part)
+        text = "".join(text)
+        if re.search(r"[A-Za-z]+[,:;.]?\s+[A-Za-z(]", text):
+            found.append((text, node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def message_entries(modules=None):
+    """msgid -> occurrences (module, line) of every message of the modules."""
+    entries = {}
+    for path in modules or MESSAGE_MODULES:
+        relative = Path(path).relative_to(ROOT).as_posix()
+        for text, line in message_templates(Path(path).read_text(encoding="utf-8")):
+            entries.setdefault(text, []).append((relative, str(line)))
+    return entries
+
+
+def update_messages(path=MESSAGES, modules=None):
+    """Refresh the package's message catalogue from its modules; True when it changed."""
+    old = load_catalogue(path)
+    text = catalogue_text(merged_catalogue(message_entries(modules), old, new_catalogue("messages"),
+                                           group=lambda occurrence: occurrence[0]))
+    if Path(path).exists() and Path(path).read_text(encoding="utf-8") == text:
+        return False
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text, encoding="utf-8")
+    return True
 
 
 # --- the Chinese notebooks --------------------------------------------------------------------------------
@@ -486,7 +623,7 @@ def status(source_dir=SOURCE, catalogues=CATALOGUES):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["update", "build", "status", "check"])
+    parser.add_argument("command", choices=["update", "build", "status", "check", "messages"])
     parser.add_argument("names", nargs="*", help="check: the notebooks whose catalogues to check (e.g. 06_training)")
     parser.add_argument("--allow-untranslated", action="store_true",
                         help="build even with stale or missing translations (the English stands in)")
@@ -494,6 +631,10 @@ def main(argv=None):
     if args.command == "update":
         changed = update()
         print(f"translate: {len(changed)} catalogue(s) changed in {CATALOGUES.relative_to(ROOT)}")
+        return 0
+    if args.command == "messages":
+        changed = update_messages()
+        print(f"translate: {MESSAGES.relative_to(ROOT)} {'changed' if changed else 'unchanged'}")
         return 0
     if args.command == "check":
         found = check(args.names)
