@@ -234,3 +234,14 @@ def test_the_package_messages_catalogue_is_current_and_complete(tmp_path):
                                                  "`python tools/translate.py messages`, then translate what it marks")
     found = translate.check(["messages"])
     assert not found, f"{len(found)} problems:\n" + "\n".join(found[:15])
+
+
+def test_the_chinese_readme_links_both_ways_lists_every_notebook_and_its_links_resolve():
+    english, chinese = (ROOT / "README.md").read_text(), (ROOT / "README.zh-CN.md").read_text()
+    assert "](README.zh-CN.md)" in "\n".join(english.splitlines()[:4])
+    assert "](README.md)" in "\n".join(chinese.splitlines()[:4])
+    missing = [path.stem for path in NOTEBOOKS if f"| `{path.stem}` |" not in chinese]
+    assert not missing, f"README.zh-CN.md's table has no row for {missing}"
+    for target in re.findall(r'\]\(([^)#\s]+)\)|src="([^"]+)"', chinese):
+        target = next(part for part in target if part)
+        assert (ROOT / target).exists(), f"README.zh-CN.md links {target}, which does not exist"
