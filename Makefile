@@ -68,20 +68,22 @@ lab: $(STAMP)
 test: $(STAMP) chromium
 	D2LSTYLE_NETWORK=original D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --durations=15
 
-# Install Debian's chromium for tests/test_explorer_browser.py when it is missing and apt-get can be
-# used (as root, or with sudo that needs no password). Never fails: without it, that test skips.
+# Install Debian's chromium for tests/test_explorer_browser.py, and fonts-noto-cjk for Chinese figure text (the
+# Chinese edition, d2lstyle.i18n), when one is missing and apt-get can be used (as root, or with sudo that needs no
+# password). Never fails: without them, the tests that need them skip.
 chromium:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	@if [ -x "$(CHROMIUM)" ] && [ -n "$$(fc-list 'Noto Sans CJK SC' 2>/dev/null)" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
-		echo "make: no $(CHROMIUM) and no apt-get; the browser test will skip"; exit 0; fi; \
+		echo "make: no $(CHROMIUM) or no CJK font, and no apt-get; the browser and Chinese-figure tests may skip"; \
+		exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
-	else echo "make: no $(CHROMIUM), and apt-get needs root; the browser test will skip" \
-		"(install it with: sudo apt-get install chromium fonts-liberation)"; exit 0; fi; \
-	echo "make: installing Debian's chromium for the browser test"; \
+	else echo "make: no $(CHROMIUM) or no CJK font, and apt-get needs root; the browser and Chinese-figure tests" \
+		"may skip (install them with: sudo apt-get install chromium fonts-liberation fonts-noto-cjk)"; exit 0; fi; \
+	echo "make: installing Debian's chromium (for the browser test) and fonts-noto-cjk (Chinese figure text)"; \
 	{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends chromium fonts-liberation; } \
-		|| echo "make: could not install chromium; the browser test will skip"
+		apt-get install -y -qq --no-install-recommends chromium fonts-liberation fonts-noto-cjk; } \
+		|| echo "make: could not install chromium and fonts-noto-cjk; the tests that need them will skip"
 
 demo: $(STAMP)
 	$(BIN)/d2lstyle $(CONTENT) $(STYLE) -o $(OUTPUT) --network $(NETWORK) $(if $(filter 1,$(QUICK)),--quick,)

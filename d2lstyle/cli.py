@@ -30,7 +30,7 @@ from .vgg import POOLINGS, min_input_size
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="d2lstyle",
         description="Neural style transfer (Gatys et al.): repaint CONTENT in the style of STYLE.",
         epilog=(

@@ -21,6 +21,7 @@ import torch
 
 from . import numbers
 from .errors import D2lStyleError
+from .i18n import translate
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for "ended by Ctrl-C" (128 + SIGINT)
@@ -78,12 +79,35 @@ def positive_float(text):
     return value
 
 
-# --- main() ------------------------------------------------------------------------------------------
+# --- the parser and main() ----------------------------------------------------------------------------
+
+
+class HelpInLanguage(argparse.HelpFormatter):
+    """``--help`` in the reader's language (:mod:`d2lstyle.i18n`): each option's help, the description and the
+    epilog pass through :func:`~d2lstyle.i18n.translate` (argparse's own words, such as "usage:", stay English)."""
+
+    def _get_help_string(self, action):
+        return translate(action.help) if action.help else action.help
+
+    def _format_text(self, text):
+        return super()._format_text(translate(text) if text else text)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with :class:`HelpInLanguage`, whose usage errors (a bad option value) are translated."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpInLanguage)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        super().error(translate(message))
 
 
 def say(tool, message):
-    """Print ``message`` on standard error, after the tool's name."""
-    print(f"{tool}: {message}", file=sys.stderr)
+    """Print ``message`` on standard error, after the tool's name (in the reader's language where the catalogue
+    has it)."""
+    print(f"{tool}: {translate(message)}", file=sys.stderr)
 
 
 def run_tool(tool, work, args, interrupted):

@@ -30,6 +30,8 @@ the total loss fell by only 0.8% in 3 steps: raise the learning rate or run more
 
 import math
 
+from .i18n import translate
+
 # Thresholds for the symptoms (fractions).
 STALLED_BELOW = 0.05  # total loss fell by less than this over the run
 STILL_FALLING_ABOVE = 0.05  # ... or by more than this over the last tenth of the run
@@ -81,7 +83,12 @@ def symptom(total):
 
 
 def advice(history, status="finished", message=""):
-    """Lines of advice read from a run's ``history`` (as in a TransferResult); empty when nothing stands out."""
+    """Lines of advice read from a run's ``history`` (as in a TransferResult); empty when nothing stands out.
+    In Chinese where :func:`d2lstyle.i18n.language` says so."""
+    return [translate(line) for line in _advice_in_english(history, status, message)]
+
+
+def _advice_in_english(history, status, message):
     lines = []
     if status == "diverged":
         return [message or "the loss became NaN or infinite: lower the learning rate or the loss weights"]

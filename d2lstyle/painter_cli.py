@@ -50,7 +50,7 @@ PAINT_ORDER = "the model comes first: d2lstyle-painter paint MODEL PHOTO... -o O
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="d2lstyle-painter",
         description="Fast style transfer: train a painter network for one painting or several (once: it takes "
                     "minutes), then stylise any photo with it in a single forward pass.",

@@ -1,5 +1,7 @@
 """The advice read from a loss history (d2lstyle.diagnosis), on histories written by hand."""
 
+import re
+
 from d2lstyle.diagnosis import advice
 
 
@@ -53,3 +55,22 @@ def test_an_early_overshoot_that_recovers_is_not_a_symptom():
 
 def test_a_diverged_run_returns_its_message():
     assert advice({"total": [1.0]}, "diverged", "rolled back") == ["rolled back"]
+
+
+def test_every_line_of_advice_reads_in_chinese_with_its_numbers(monkeypatch):
+    histories = [history([0.0, 30.0, 60.0], [4500.0, 4450.0, 4410.0]), history([0.0, 1.0, 2.0], [1000.0, 400.0, 200.0]),
+                 history([0.0, 10.0, 1e6], [100.0, 1e3, 1e9]),
+                 history([0.0, 5.0, 10.0], [100.0, 60.0, 30.0], [0.0, 40.0, 60.0]),
+                 {"total": [9.42e5, 9.42e5, 2.76e15] + [9.42e5 - 300 * k for k in range(57)],
+                  "content": [0.0] + [1.0] * 59, "style": [9.42e5] * 60, "tv": [0.0] * 60},
+                 history([100.0 - k for k in range(30)], [1000.0 * 0.9 ** k for k in range(30)])]
+    english = [advice(h) for h in histories]
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    chinese = [advice(h) for h in histories]
+    assert sum(len(lines) for lines in english) >= 6
+    for english_lines, chinese_lines in zip(english, chinese):
+        assert len(chinese_lines) == len(english_lines)
+        for english_line, chinese_line in zip(english_lines, chinese_lines):
+            assert re.search(r"[\u4e00-\u9fff]", chinese_line), chinese_line
+            numbers = re.findall(r"\d+(?:\.\d+)?(?:e[+-]\d+)?%?", english_line)
+            assert all(number in chinese_line for number in numbers), (english_line, chinese_line)

@@ -7,6 +7,7 @@ AssertionError whose message contains the phrase that names its mistake.
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -410,11 +411,11 @@ TV_MUTANTS = [
     (tv_mutant(power=0), "absolute value is missing"),
     (tv_mutant(reduce="sum"), "sums the differences"),
     (tv_mutant(wrap=True), "torch.roll wraps around"),
-    (tv_mutant(count=lambda shape: shape[1] * shape[2] * shape[3]), "it divides by C*H*W, the number of pixels"),
+    (tv_mutant(count=lambda shape: shape[1] * shape[2] * shape[3]), "it divides by C*H*W, the number of values (pixels times channels)"),
     (tv_mutant(count=lambda shape: shape[2] * shape[3], half=False), "it divides by H*W, the number of pixels "
                                                                       "of one channel, and the 1/2 in front is missing"),
     (lambda Y: (Y[:, :, 1:] - Y[:, :, :-1]).abs().sum() / Y.numel() + (Y[..., 1:] - Y[..., :-1]).abs().sum() / Y.numel(),
-     "it divides by C*H*W, the number of pixels, and the 1/2 in front is missing"),
+     "it divides by C*H*W, the number of values (pixels times channels), and the 1/2 in front is missing"),
     (lambda Y: torch.cat([(Y[:, :, 1:] - Y[:, :, :-1]).abs().flatten(), (Y[..., 1:] - Y[..., :-1]).abs().flatten()]).mean(),
      "averages all differences together"),
 ]
@@ -1032,3 +1033,37 @@ def test_painter_mutant_fails_naming_its_mistake(checker, mutant, phrase, capsys
         getattr(exercises, checker)(mutant)
     assert phrase in str(failure.value)
     assert "checks passed" not in capsys.readouterr().out
+
+
+# --- the same diagnoses in Chinese (D2LSTYLE_LANG=zh; d2lstyle/locale/zh_CN.po) ----------------------------
+
+ALL_CASES = [(checker, mutant, phrase) for checker, mutants in {**MUTANTS, **PAINTER_MUTANTS}.items()
+             for mutant, phrase in mutants]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("checker, mutant, phrase", ALL_CASES,
+                         ids=[f"{checker[6:]}: {phrase}" for checker, _, phrase in ALL_CASES])
+def test_mutant_fails_naming_its_mistake_in_chinese(checker, mutant, phrase, capsys, monkeypatch):
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    with pytest.raises(AssertionError) as failure:
+        getattr(exercises, checker)(mutant)
+    name, _, message = str(failure.value).partition(": ")
+    assert name == checker[len("check_"):] or name.startswith(checker[len("check_"):])
+    assert CJK.search(message), f"no Chinese for: {message}"
+    assert phrase not in message or not re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", phrase)
+    assert "checks passed" not in capsys.readouterr().out
+
+
+def test_a_passing_check_says_so_in_chinese(capsys, monkeypatch):
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    exercises.check_gram_matrix(d2lstyle.gram_matrix)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("gram_matrix") and CJK.search(line) and "checks passed" not in line
+
+
+def test_an_unwritten_exercise_says_so_in_chinese(monkeypatch):
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    with pytest.raises(NotImplementedError) as failure:
+        exercises.check_gram_matrix(not_written_yet)
+    assert str(failure.value).startswith("gram_matrix") and CJK.search(str(failure.value))

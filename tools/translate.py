@@ -55,7 +55,10 @@ HINT = "HINT:"
 GLOSSARY = ZH / "glossary.tsv"
 MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 # The modules whose messages a learner reads most: the exercise checkers and the advice at the end of a run.
-MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [ROOT / "d2lstyle" / "diagnosis.py"]
+MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
+    ROOT / "d2lstyle" / name for name in ("diagnosis.py", "quality.py", "command_line.py", "cli.py", "painter_cli.py")]
+# The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
+FIGURE_MODULES = [ROOT / "d2lstyle" / "plotting.py"]
 SIMILAR_ENOUGH = 0.5  # difflib ratio above which a changed paragraph inherits the old one's translation (fuzzy)
 
 # What the student versions say in Chinese (tools/make_exercises.py's English strings, translated here).
@@ -408,7 +411,7 @@ def translation_problems(entry, terms):
         if missing or added or (kind in ("maths", "html") and english[kind] != chinese[kind] and not added):
             found.append(f"{kind}: missing {missing}, added {added}" if missing or added
                          else f"{kind}: each must appear as often as in the English")
-    if entry.msgid.startswith("#"):
+    if re.match(r"#+ ", entry.msgid):
         level = len(entry.msgid) - len(entry.msgid.lstrip("#"))
         if not entry.msgstr.startswith("#" * level + " ") or entry.msgstr.startswith("#" * (level + 1)):
             found.append(f"a heading of level {level} stays one")
@@ -456,8 +459,9 @@ def load_catalogue(path):
 
 def message_templates(source):
     """The messages in a module's source, as templates: every string and f-string that is not a docstring or a
-    dict key and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; strings joined
-    with + are one template. Returns (template, line) pairs in source order (d2lstyle.i18n reads them)."""
+    dict key and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; a + joining a
+    string with anything makes one template, the other operand a placeholder. Returns (template, line) pairs in
+    source order (d2lstyle.i18n reads them)."""
     tree = ast.parse(source)
     skipped = set()
     for node in ast.walk(tree):
@@ -467,49 +471,113 @@ def message_templates(source):
                 skipped.add(id(first.value))
         if isinstance(node, ast.Dict):
             skipped.update(id(key) for key in node.keys if key is not None)
-
-    def template(node):
-        """The node's text with placeholders, or None when it is not a string (or a + of strings)."""
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [node.value]
-        if isinstance(node, ast.JoinedStr):
-            parts = []
-            for value in node.values:
-                parts.append(value.value if isinstance(value, ast.Constant) else None)
-            return parts
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = template(node.left), template(node.right)
-            return left + right if left is not None and right is not None else None
-        return None
-
     found, inside = [], set()
     for node in ast.walk(tree):
         if id(node) in skipped or id(node) in inside:
             continue
-        parts = template(node)
-        if parts is None:
+        text = template_of(node, values_joined=True)
+        if text is None:
             continue
-        inside.update(id(child) for child in ast.walk(node))
-        number, text = 0, []
-        for part in parts:
-            if part is None:
-                text.append(f"{{{number}}}")
-                number += 1
-            else:
-                text.append(part)
-        text = "".join(text)
-        if re.search(r"[A-Za-z]+[,:;.]?\s+[A-Za-z(]", text):
+        inside.update(id(part) for part in string_parts(node))
+        if len(re.findall(r"[A-Za-z]+", re.sub(r"\{\d+\}", " ", text))) >= 2:
             found.append((text, node.lineno))
     return sorted(found, key=lambda item: item[1])
 
 
-def message_entries(modules=None):
-    """msgid -> occurrences (module, line) of every message of the modules."""
+# Calls whose text shows in a figure: their positional arguments are figure text (titles, labels, legends).
+FIGURE_CALLS = {"show_images", "set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel",
+                "legend", "text", "annotate", "set_yticklabels", "set_xticklabels"}
+# Keyword arguments that are figure text in any call (ax.plot(..., label="content"), show_images(suptitle=...)).
+FIGURE_KEYWORDS = {"label", "title", "suptitle", "xlabel", "ylabel", "titles"}
+
+
+def template_of(node, values_joined=False):
+    """A string node's text with {0}, {1}, ... for an f-string's values (strings joined with + are one; with
+    ``values_joined``, a string joined with + to anything else, which becomes a placeholder), or None for a node
+    that is not a string."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts, number = [], 0
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(value.value)
+            else:
+                parts.append(f"{{{number}}}")
+                number += 1
+        return "".join(parts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = template_of(node.left, values_joined), template_of(node.right, values_joined)
+        if values_joined and (left is None) != (right is None):
+            left, right = ("{0}" if left is None else left), ("{0}" if right is None else right)
+        if left is not None and right is not None:
+            return left + renumbered(right, len(re.findall(r"\{\d+\}", left)))
+    return None
+
+
+def string_parts(node):
+    """The nodes a template was made of: the strings, not an operand joined with + that became a placeholder
+    (whose own strings, such as the two branches of ``"a" if x else "b"``, are messages of their own)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [part for side in (node.left, node.right) if template_of(side, True) is not None
+                for part in string_parts(side)] + [node]
+    return list(ast.walk(node))
+
+
+def renumbered(template, offset):
+    return re.sub(r"\{(\d+)\}", lambda match: f"{{{int(match.group(1)) + offset}}}", template)
+
+
+def figure_templates(source):
+    """The figure text in a module's or cell's source: the strings in the arguments of FIGURE_CALLS and in
+    FIGURE_KEYWORDS of any call (not those of calls nested inside them, such as a file name), as templates.
+    Returns (template, line) pairs; [] for a source Python cannot parse (an IPython magic)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+
+    def strings(node):
+        """The string templates in ``node``, not looking into calls."""
+        text = template_of(node)
+        if text is not None:
+            return [(text, node.lineno)]
+        if isinstance(node, ast.Call):
+            return []
+        return [item for child in ast.iter_child_nodes(node) for item in strings(child)]
+
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        arguments = list(node.args) if name in FIGURE_CALLS else []
+        arguments += [keyword.value for keyword in node.keywords if keyword.arg in FIGURE_KEYWORDS]
+        for argument in arguments:
+            found += [(text, line) for text, line in strings(argument)
+                      if re.search(r"[A-Za-z]{2}", text) and not re.fullmatch(r"[\w.-]*[_.][\w.-]*", text)]
+    return sorted(set(found), key=lambda item: (item[1], item[0]))
+
+
+def message_entries(modules=None, notebooks=None, figure_modules=None):
+    """msgid -> occurrences of every message of the modules (module, line), and of the figure text of the
+    figure modules and of the notebooks' code cells (notebook, cell id)."""
     entries = {}
-    for path in modules or MESSAGE_MODULES:
+    sources = [(path, message_templates) for path in (modules if modules is not None else MESSAGE_MODULES)]
+    sources += [(path, figure_templates) for path in (figure_modules if figure_modules is not None
+                                                        else FIGURE_MODULES)]
+    for path, templates in sources:
         relative = Path(path).relative_to(ROOT).as_posix()
-        for text, line in message_templates(Path(path).read_text(encoding="utf-8")):
-            entries.setdefault(text, []).append((relative, str(line)))
+        for text, line in templates(Path(path).read_text(encoding="utf-8")):
+            if (relative, str(line)) not in entries.setdefault(text, []):
+                entries[text].append((relative, str(line)))
+    for path in notebooks if notebooks is not None else sorted(SOURCE.glob(make_exercises.NOTEBOOK_PATTERN)):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                for text, _ in figure_templates(cell.source):
+                    occurrence = (f"{Path(path).name}:{cell.get('id', '')}", "")
+                    if occurrence not in entries.setdefault(text, []):
+                        entries[text].append(occurrence)
     return entries
 
 

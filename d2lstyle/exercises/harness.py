@@ -15,6 +15,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..i18n import translate
+
 
 class _Checks:
     """Counts the checks of one exercise and raises AssertionError at the first failure."""
@@ -41,10 +43,10 @@ class _Checks:
         self.fail(otherwise or f"expected {_show(want)}, got {_show(got)}")
 
     def fail(self, message):
-        raise AssertionError(f"{self.name}: {message}")
+        raise AssertionError(f"{self.name}: {translate(message)}")
 
     def done(self):
-        print(f"{self.name}: all {self.count} checks passed.")
+        print(translate(f"{self.name}: all {self.count} checks passed."))
 
 
 def _same(got, want, atol=1e-6):
@@ -93,30 +95,30 @@ def _call(check, function, *args, hints=None):
         return function(*args)
     except NotImplementedError as error:
         if error.args:  # a library's message (an operation torch lacks), not a learner's bare TODO
-            called = ", ".join(_show(arg) for arg in args)
-            raise AssertionError(
-                f"{check.name}: called with ({called}) it raised NotImplementedError: {error}") from error
+            called = ", ".join(translate(_show(arg)) for arg in args)
+            raise AssertionError(translate(
+                f"{check.name}: called with ({called}) it raised NotImplementedError: {error}")) from error
         unfinished = _raised_in(error, getattr(function, "__globals__", None))
         own = getattr(function, "__name__", check.name)
         if unfinished not in (own, None):  # e.g. style_loss calls the learner's gram_matrix, not written yet
-            raise NotImplementedError(
+            raise NotImplementedError(translate(
                 f"{check.name}: {own} calls {unfinished}, which is not written yet. Finish {unfinished} first "
                 f"(its exercise comes earlier), run its cell, then run this check again."
-            ) from None
-        raise NotImplementedError(
+            )) from None
+        raise NotImplementedError(translate(
             f"{check.name}: not written yet. Replace `raise NotImplementedError` with your code, "
             "run that cell, then run this check again."
-        ) from None
+        )) from None
     except AssertionError:
         raise
     except Exception as error:
         for fragment, message in (hints or {}).items():
             if fragment in str(error):
-                raise AssertionError(f"{check.name}: {message}") from error
-        called = ", ".join(_show(arg) for arg in args)
-        raise AssertionError(
+                raise AssertionError(f"{check.name}: {translate(message)}") from error
+        called = ", ".join(translate(_show(arg)) for arg in args)
+        raise AssertionError(translate(
             f"{check.name}: called with ({called}) it raised {type(error).__name__}: {error}"
-        ) from error
+        )) from error
 
 
 def _raised_in(error, namespace):

@@ -64,8 +64,9 @@ def _wrong_layer_message(name, index, other):
                 "output when the next layer runs. Store a copy (X.clone()) of a conv output, "
                 "or apply that ReLU out of place")
     if abs(other - index) == 1:
-        return (f"the value for {name} is the output of {other_name}, the layer {'before' if other < index else 'after'} "
-                f"it: an off-by-one in the indices. Store X right after running layer {index}")
+        neighbour = "the layer before it" if other < index else "the layer after it"
+        return (f"the value for {name} is the output of {other_name}, {neighbour}: an off-by-one in the indices. "
+                f"Store X right after running layer {index}")
     return f"the value for {name} is the output of {other_name} (index {other}), not of {name} (index {index})"
 
 

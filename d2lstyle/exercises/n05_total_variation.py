@@ -14,7 +14,7 @@ def _tv_count_mistakes(sum_h, sum_w, shape):
     right = (f"There are C*(H-1)*W = {C * (H - 1) * W} vertical differences and C*H*(W-1) = {C * H * (W - 1)} "
              "horizontal ones: divide each sum by its own count, or simply take .mean() of each")
     wrong_counts = [
-        (C * H * W, C * H * W, "it divides by C*H*W, the number of pixels"),
+        (C * H * W, C * H * W, "it divides by C*H*W, the number of values (pixels times channels)"),
         (H * W, H * W, "it divides by H*W, the number of pixels of one channel"),
         ((H - 1) * W, H * (W - 1), "its counts of differences, (H-1)*W and H*(W-1), leave out the C channels"),
         (C * H * (W - 1), C * (H - 1) * W, "it divides the vertical differences by the count of the horizontal "
@@ -22,7 +22,7 @@ def _tv_count_mistakes(sum_h, sum_w, shape):
     ]
     mistakes = []
     for count_h, count_w, wrong in wrong_counts:
-        mistakes.append((0.5 * (sum_h / count_h + sum_w / count_w), f"{wrong}. {right}"))
+        mistakes.append((0.5 * (sum_h / count_h + sum_w / count_w), f"{wrong}, with the 1/2 in front. {right}"))
         mistakes.append((sum_h / count_h + sum_w / count_w, f"{wrong}, and the 1/2 in front is missing. {right}"))
     return mistakes
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .. import training
+from ..i18n import translate
 from .harness import _Checks, _call, _expect_loss_tensor, _randn, _show
 
 
@@ -107,7 +108,8 @@ class _Probe:
 
     def loss_fn(self, image):
         if isinstance(image, nn.Module):
-            raise AssertionError(f"{self.name}: pass the image, synthesized(), to loss_fn, not the module itself")
+            raise AssertionError(translate(f"{self.name}: pass the image, synthesized(), to loss_fn, not the module "
+                                             "itself"))
         self.losses += 1
         return ((image - self.target) ** 2).sum()
 

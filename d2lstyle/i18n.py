@@ -1,0 +1,138 @@
+r"""Messages in the reader's language: English, or Simplified Chinese (简体中文).
+
+The language is ``D2LSTYLE_LANG`` (``zh``, ``zh_CN``, ``en``, ...) when it is set, else the locale's
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` chooses Chinese), else English.
+
+The messages a learner reads most, the exercise checkers' diagnoses and the advice at the end of a run, are
+written in English in the code. :func:`translate` turns one into Chinese with the catalogue
+``d2lstyle/locale/zh_CN.po``, whose entries are the English messages as *templates*: each ``{0}``, ``{1}``, ...
+stands for a value the code fills in (an f-string's ``{...}``). A message matches a template when it reads the
+same with some text in place of each placeholder; the Chinese template (``msgstr``) is then filled with those
+texts, themselves translated where they are messages too. An English message the catalogue does not know
+stays English. ``python tools/translate.py messages`` keeps the catalogue in step with the code.
+
+>>> translate("the loss became NaN or infinite: lower the learning rate or the loss weights", "en")
+'the loss became NaN or infinite: lower the learning rate or the loss weights'
+>>> translate("gram_matrix: all 4 checks passed.", "zh")
+'gram_matrix: 4 项检查全部通过。'
+"""
+
+import functools
+import os
+import re
+from pathlib import Path
+
+CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh_CN.po"
+PLACEHOLDER = re.compile(r"\{(\d+)\}")
+
+
+def language(environ=None):
+    """``"zh"`` or ``"en"``: ``D2LSTYLE_LANG`` if set, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
+
+    >>> language({"D2LSTYLE_LANG": "zh_CN"}), language({"LANG": "zh_CN.UTF-8"}), language({"LANG": "C.UTF-8"})
+    ('zh', 'zh', 'en')
+    """
+    environ = os.environ if environ is None else environ
+    for name in ("D2LSTYLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+@functools.lru_cache(maxsize=1)
+def _templates():
+    """(exact messages -> Chinese, [(regex, English template, Chinese template)] most specific first)."""
+    import polib  # only when a Chinese message is wanted
+
+    exact, patterns = {}, []
+    for entry in polib.pofile(str(CATALOGUE)):
+        if entry.obsolete or not entry.msgstr or "fuzzy" in entry.flags:
+            continue
+        if PLACEHOLDER.search(entry.msgid):
+            parts = PLACEHOLDER.split(entry.msgid)  # literal, number, literal, number, ...
+            regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<p{part}>.+?)"
+                            for index, part in enumerate(parts))
+            literal = sum(len(part) for part in parts[::2])
+            if not re.search(r"[A-Za-z]", "".join(parts[::2])):
+                continue  # a template of placeholders only would match any message
+            patterns.append((literal, re.compile(regex, re.DOTALL), entry.msgstr))
+        else:
+            exact[entry.msgid] = entry.msgstr
+    patterns.sort(key=lambda item: -item[0])
+    return exact, [(regex, chinese) for _, regex, chinese in patterns]
+
+
+def translate(message, lang=None, _depth=0):
+    """``message`` in the language ``lang`` (default: :func:`language`); unchanged when English is wanted or the
+    catalogue has no template for it."""
+    if (lang or language()) != "zh" or not message or _depth > 3:
+        return message
+    exact, patterns = _templates()
+    if message in exact:
+        return exact[message]
+    for regex, chinese in patterns:
+        match = regex.fullmatch(message)
+        if match:
+            values = {name[1:]: translate(value, "zh", _depth + 1) for name, value in match.groupdict().items()}
+            return PLACEHOLDER.sub(lambda number: values[number.group(1)], chinese)
+    return message
+
+
+# Fonts with Chinese characters, most wanted first: Debian's fonts-noto-cjk (the set-up installs it), then those
+# of other systems. matplotlib's default, DejaVu Sans, has none: a Chinese title would show empty boxes.
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
+                "/System/Library/Fonts", "/Library/Fonts", "C:/Windows/Fonts")
+
+
+def cjk_font():
+    """The name of an installed font with Chinese characters that matplotlib can use, or None.
+
+    A font installed after matplotlib built its font list (as the set-up installs fonts-noto-cjk) is added.
+    """
+    from matplotlib import font_manager
+
+    def known():
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in names), None)
+
+    if known() is None:
+        for folder in FONT_FOLDERS:
+            for path in sorted(Path(folder).expanduser().rglob("*")) if Path(folder).expanduser().is_dir() else ():
+                if path.suffix.lower() in (".ttf", ".otf", ".ttc") and re.search(
+                        r"CJK|SC|WenQuanYi|wqy|YaHei|SimHei|PingFang|Heiti", path.name):
+                    try:
+                        font_manager.fontManager.addfont(str(path))
+                    except (OSError, RuntimeError, ValueError):
+                        continue  # a font matplotlib cannot read
+    return known()
+
+
+def chinese_figures():
+    """Figure text in Chinese from now on in this Python process: matplotlib draws with a CJK font (and an
+    ASCII minus sign, which every font has), and every text a figure shows passes through :func:`translate`
+    as it is set (titles, labels, legends; numbers and unknown text stay as they are), while :func:`language`
+    says Chinese. Returns the font's name,
+    or None when no CJK font is installed (then the text stays English: install Debian's fonts-noto-cjk).
+    :func:`d2lstyle.get_settings` calls it when :func:`language` is Chinese."""
+    import matplotlib
+    from matplotlib import text
+
+    font = cjk_font()
+    if font is None:
+        return None
+    matplotlib.rcParams["font.sans-serif"] = [font] + [name for name in matplotlib.rcParams["font.sans-serif"]
+                                                       if name != font]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    if not getattr(text.Text.set_text, "translates", False):
+        english_set_text = text.Text.set_text
+
+        def set_text(self, s):
+            return english_set_text(self, translate(s) if isinstance(s, str) else s)  # English unless zh
+
+        set_text.translates = True
+        text.Text.set_text = set_text
+    return font

@@ -1,0 +1,82 @@
+"""Messages in Chinese (d2lstyle.i18n): the language chosen, templates matched and filled, English kept where no
+translation exists."""
+
+import polib
+import pytest
+
+from d2lstyle import i18n
+
+
+@pytest.fixture
+def catalogue(tmp_path, monkeypatch):
+    """d2lstyle.i18n reading a small catalogue written here."""
+    po = polib.POFile()
+    for msgid, msgstr, flags in [
+        ("{0}: all {1} checks passed.", "{0}：{1} 项检查全部通过。", []),
+        ("a tensor of shape {0}", "形状为 {0} 的张量", []),
+        ("expected {0}, got {1}", "应为 {0}，实际得到 {1}", []),
+        ("{0} calls {1}, which is not written yet", "{1} 还没有写完，而 {0} 调用了它", []),
+        ("the picture was not resized", "图片没有缩放", []),
+        ("a stale one", "过时的译文", ["fuzzy"]),
+        ("{0}", "不该匹配一切", []),
+    ]:
+        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=flags))
+    path = tmp_path / "zh_CN.po"
+    po.save(str(path))
+    monkeypatch.setattr(i18n, "CATALOGUE", path)
+    i18n._templates.cache_clear()
+    yield path
+    i18n._templates.cache_clear()
+
+
+def test_the_language_comes_from_d2lstyle_lang_then_the_locale():
+    assert i18n.language({}) == "en"
+    assert i18n.language({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert i18n.language({"LANG": "zh_TW.UTF-8", "D2LSTYLE_LANG": "en"}) == "en"
+    assert i18n.language({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_GB.UTF-8"}) == "zh"
+    assert i18n.language({"D2LSTYLE_LANG": "", "LANG": "de_DE.UTF-8"}) == "en"
+
+
+def test_a_template_is_filled_in_the_chinese_order_and_its_values_translated(catalogue):
+    assert i18n.translate("gram_matrix: all 8 checks passed.", "zh") == "gram_matrix：8 项检查全部通过。"
+    assert i18n.translate("style_loss calls gram_matrix, which is not written yet", "zh") == \
+        "gram_matrix 还没有写完，而 style_loss 调用了它"
+    assert i18n.translate("expected a tensor of shape (1, 3), got 2.5", "zh") == "应为 形状为 (1, 3) 的张量，实际得到 2.5"
+    assert i18n.translate("the picture was not resized", "zh") == "图片没有缩放"
+
+
+def test_english_stays_english_and_unknown_or_stale_messages_stay_as_written(catalogue, monkeypatch):
+    assert i18n.translate("the picture was not resized", "en") == "the picture was not resized"
+    assert i18n.translate("a stale one", "zh") == "a stale one"
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    assert i18n.translate("the picture was not resized") == "图片没有缩放"
+    # a template of placeholders only ({0}) would match any message: it is never used
+    assert i18n.translate("something nobody wrote", "zh") == "something nobody wrote"
+
+
+def test_figure_text_is_drawn_in_chinese_with_a_cjk_font_and_no_missing_glyphs(catalogue, monkeypatch, tmp_path):
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if i18n.cjk_font() is None:
+        pytest.skip("no font with Chinese characters (the set-up installs Debian's fonts-noto-cjk)")
+    monkeypatch.setitem(matplotlib.rcParams, "font.sans-serif", list(matplotlib.rcParams["font.sans-serif"]))
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", matplotlib.rcParams["font.family"])
+    monkeypatch.setitem(matplotlib.rcParams, "axes.unicode_minus", matplotlib.rcParams["axes.unicode_minus"])
+    assert i18n.chinese_figures() == i18n.cjk_font()
+    fig, ax = plt.subplots()
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    ax.set_title("the picture was not resized")
+    ax.plot([0, 1], [-1, 1], label="a tensor of shape (3, 4)")
+    legend = ax.legend()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(tmp_path / "chinese.png")
+    assert ax.get_title() == "图片没有缩放" and legend.get_texts()[0].get_text() == "形状为 (3, 4) 的张量"
+    assert not [str(warning.message) for warning in caught if "missing from" in str(warning.message)]
+    monkeypatch.setenv("D2LSTYLE_LANG", "en")  # the same process in English: text stays as written
+    ax.set_xlabel("the picture was not resized")
+    assert ax.get_xlabel() == "the picture was not resized"
+    plt.close(fig)
