@@ -184,6 +184,8 @@ def test_a_wheel_carries_the_images_and_their_licences_and_runs_outside_the_repo
                    if name.startswith("d2lstyle/bundled_images/")}
     assert "CREDITS.md" in carried and "content/tubingen.jpg" in carried and "masks/tubingen_sky.png" in carried
     assert carried == set(bundled_files())
+    with zipfile.ZipFile(wheel) as archive:
+        assert "d2lstyle/locale/zh_CN.po" in archive.namelist()  # the Chinese messages, d2lstyle.i18n
 
     site = tmp_path / "site"
     subprocess.run(pip + ["install", "--no-deps", "--target", str(site), str(wheel)], check=True, capture_output=True)
@@ -205,6 +207,9 @@ def test_a_wheel_carries_the_images_and_their_licences_and_runs_outside_the_repo
                           "--network", "random", "--size", "32", "--steps", "2", "--quiet"],
                          cwd=elsewhere, env=environment, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+    chinese = subprocess.run([sys.executable, "-m", "d2lstyle", "--help"], cwd=elsewhere, capture_output=True,
+                             text=True, env=dict(environment, D2LSTYLE_LANG="zh"))
+    assert chinese.returncode == 0 and re.search(r"[\u4e00-\u9fff]", chinese.stdout), chinese.stdout[:300]
     with Image.open(elsewhere / "out.png") as result, Image.open(photo) as original:
         assert max(result.size) == 32
         assert abs(result.size[0] / result.size[1] - original.size[0] / original.size[1]) < 0.1
