@@ -15,6 +15,7 @@ argparse.ArgumentTypeError: expected a finite number >= 0, got '-1' (0 switches 
 """
 
 import argparse
+import re
 import sys
 
 import torch
@@ -101,6 +102,9 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        option = re.fullmatch(r"argument (\S+): (.*)", message, flags=re.DOTALL)  # argparse's form
+        if option:
+            message = f"argument {option.group(1)}: {translate(option.group(2))}"
         super().error(translate(message))
 
 

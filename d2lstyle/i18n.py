@@ -51,7 +51,7 @@ def _templates():
             continue
         if PLACEHOLDER.search(entry.msgid):
             parts = PLACEHOLDER.split(entry.msgid)  # literal, number, literal, number, ...
-            regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<p{part}>.+?)"
+            regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<p{part}>.*?)"
                             for index, part in enumerate(parts))
             literal = sum(len(part) for part in parts[::2])
             if not re.search(r"[A-Za-z]", "".join(parts[::2])):

@@ -56,7 +56,10 @@ GLOSSARY = ZH / "glossary.tsv"
 MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 # The modules whose messages a learner reads most: the exercise checkers and the advice at the end of a run.
 MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
-    ROOT / "d2lstyle" / name for name in ("diagnosis.py", "quality.py", "command_line.py", "cli.py", "painter_cli.py")]
+    ROOT / "d2lstyle" / name for name in ("diagnosis.py", "quality.py", "command_line.py", "cli.py", "painter_cli.py",
+                                          "numbers.py", "files.py", "images.py", "painter/model_file.py",
+                                          "painter/training.py", "painter/photos.py", "painter/network.py",
+                                          "painter/settings.py")]
 # The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
 FIGURE_MODULES = [ROOT / "d2lstyle" / "plotting.py"]
 SIMILAR_ENOUGH = 0.5  # difflib ratio above which a changed paragraph inherits the old one's translation (fuzzy)
@@ -421,7 +424,7 @@ def translation_problems(entry, terms):
         found.append(f"each placeholder {placeholders} appears once in the translation, as in the English")
     if entry.msgid.startswith(HINT) and not entry.msgstr.startswith(HINT + " "):
         found.append(f"a hint keeps its marker '{HINT} '")
-    prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$", " ", entry.msgid)
+    prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$|--[\w-]+", " ", entry.msgid)  # not code, links, maths, options
     for term, chinese_term in terms:
         if english_term(term).search(prose) and chinese_term not in entry.msgstr:
             found.append(f"{term!r} is {chinese_term!r} (zh/glossary.tsv)")
@@ -479,9 +482,22 @@ def message_templates(source):
         if text is None:
             continue
         inside.update(id(part) for part in string_parts(node))
-        if len(re.findall(r"[A-Za-z]+", re.sub(r"\{\d+\}", " ", text))) >= 2:
+        if is_message(text):
             found.append((text, node.lineno))
     return sorted(found, key=lambda item: item[1])
+
+
+def is_message(text):
+    """Whether a string reads as a message: two words or more, or one word of four letters or more next to a
+    value ("error: {0}"); not an identifier, a file name or a colour ("photo_batch", "#e8e8e8").
+
+    >>> [is_message(text) for text in ("not written yet", "error: {0}", "photo_batch", "#e8e8e8", "{0}.pt")]
+    [True, True, False, False, False]
+    """
+    words = [token for token in text.split() if re.search(r"[A-Za-z]{2}", token)
+             and not re.fullmatch(r"\{\d+\}\W*", token)]
+    has_value = bool(re.search(r"\{\d+\}", text))
+    return len(words) >= 2 or (has_value and any(re.fullmatch(r"[A-Za-z]{4,}:?", word) for word in words))
 
 
 # Calls whose text shows in a figure: their positional arguments are figure text (titles, labels, legends).
