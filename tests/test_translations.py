@@ -214,7 +214,7 @@ def test_a_chinese_notebook_runs_and_its_checkers_answer_in_chinese(tmp_path):
     spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "tools" / "run_notebooks.py")
     run_notebooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run_notebooks)
-    settings = dict(run_notebooks.settings_for(True), D2LSTYLE_LANG="zh")
+    settings = run_notebooks.settings_for(True, "zh")
     target = tmp_path / "01_images.ipynb"
     run_notebooks.execute(ROOT / "zh" / "notebooks" / "01_images.ipynb", target, settings,
                           run_notebooks.CELL_TIMEOUT["quick"])
@@ -245,3 +245,20 @@ def test_the_chinese_readme_links_both_ways_lists_every_notebook_and_its_links_r
     for target in re.findall(r'\]\(([^)#\s]+)\)|src="([^"]+)"', chinese):
         target = next(part for part in target if part)
         assert (ROOT / target).exists(), f"README.zh-CN.md links {target}, which does not exist"
+
+
+def test_a_text_that_comes_back_gets_its_translation_back_and_an_unlike_one_does_not():
+    notebook = small_notebook()
+    first = translate.updated_catalogue(notebook, "01_small.ipynb", None)
+    for entry in first:
+        entry.msgstr = "译文"
+    notebook.cells[1].source = "x = 1"  # its comments go: obsolete, translations kept
+    gone = polib.pofile(translate.catalogue_text(translate.updated_catalogue(notebook, "01_small.ipynb", first)),
+                        wrapwidth=0)
+    assert sorted(entry.msgid for entry in gone if entry.obsolete) == ["HINT: return one", "the photo",
+                                                                       "the tensors"]
+    back = translate.updated_catalogue(small_notebook(comment="# a different note"), "01_small.ipynb", gone)
+    by_id = {entry.msgid: entry for entry in back if not entry.obsolete}
+    assert by_id["the tensors"].msgstr == "译文" and by_id["the tensors"].flags == []  # exactly as before
+    assert by_id["a different note"].msgstr == ""  # not like any obsolete entry
+    assert [entry.msgid for entry in back if entry.obsolete] == ["the photo"]

@@ -30,6 +30,58 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 GALLERY = ROOT / "gallery"
 EXERCISES = ROOT / "exercises"
+# The Chinese site (--lang zh): the notebooks and student versions of zh/, its own home page, Chinese captions
+# and Sphinx in Chinese (language zh_CN: its search splits Chinese words with jieba); the reference pages stay
+# English.
+FOLDERS = {"en": (ROOT / "notebooks", EXERCISES), "zh": (ROOT / "zh" / "notebooks", ROOT / "zh" / "exercises")}
+HOME_PAGES = {"en": BOOK / "index.md", "zh": BOOK / "index.zh.md"}
+SPHINX_SETTINGS = {"en": [], "zh": ["-D", "language=zh_CN", "-D", "project=一步一步学神经风格迁移",
+                               "-D", "html_title=一步一步学神经风格迁移"]}
+TEXT = {
+    "en": {
+        "student": ("*Student version:* {{download}}`exercises/{name} <../exercises/{name}>`, the same notebook "
+                    "with a `# TODO` cell for each exercise and \"YOUR ANSWER HERE\" for each written answer. This "
+                    "page shows the solutions in place."),
+        "no student": "*This notebook has no exercises, so there is no student version of it.*",
+        "gallery": "Gallery",
+        "no gallery": ("There is no gallery in this copy of the series yet. `make gallery` paints the bundled "
+                       "photographs in the styles of the bundled paintings into `gallery/` (with the original "
+                       "VGG-19, at 512 px: several minutes a picture on a CPU); `make book` then shows them here."),
+        "gallery text": ("The bundled photographs painted in the styles of the bundled paintings by `make gallery`, "
+                         "with the original VGG-19. Each picture keeps the licence of its photograph: see the "
+                         "[credits](gallery/CREDITS.md)."),
+        "caption": "{photo} in the style of {painting}",
+        "versions": "Student versions",
+        "versions text": ("The notebooks as a learner gets them (`exercises/` in the repository, made from "
+                          "`notebooks/` by `make exercises`): each solution is a `# TODO` cell that raises "
+                          "`NotImplementedError`, followed by a check cell that says whether your function is right "
+                          "and, if not, the likely mistake. Download one, or open the folder with "
+                          "`make lab DIR=exercises`."),
+        "table": "| notebook | student version |", "no exercises": "(no exercises)",
+    },
+    "zh": {
+        "student": ("*学生版*：{{download}}`exercises/{name} <../exercises/{name}>`，即同一本笔记本，每道编程题是一个 "
+                    "`# TODO` 单元格，每道问答题写着“在此作答”。本页给出的是参考答案。"),
+        "no student": "*这本笔记本没有练习，所以没有学生版。*",
+        "gallery": "画廊",
+        "no gallery": ("这份副本还没有画廊。`make gallery` 会把自带的照片按自带画作的风格画到 `gallery/` 中（用原版 "
+                       "VGG-19，512 像素：在 CPU 上每张几分钟）；之后 `make book LANG=zh` 就会在这里显示它们。"),
+        "gallery text": ("`make gallery` 用原版 VGG-19 按自带画作的风格画出的自带照片。每张图都沿用其照片的许可："
+                         "见[来源](gallery/CREDITS.md)（英文）。"),
+        "caption": "按{painting}的风格画的{photo}",
+        "versions": "学生版",
+        "versions text": ("学习者拿到的笔记本（仓库中的 `zh/exercises/`，由 `make zh` 根据 `zh/notebooks/` 生成）："
+                          "每个答案都换成了一个会引发 `NotImplementedError` 的 `# TODO` 单元格，后面的检查单元格会"
+                          "告诉你函数是否正确，不正确时最可能错在哪里。可以下载单本，也可以用 "
+                          "`make lab DIR=exercises LANG=zh` 打开整个文件夹。"),
+        "table": "| 笔记本 | 学生版 |", "no exercises": "（没有练习）",
+    },
+}
+# Chinese names of the bundled pictures, for the gallery's captions.
+PICTURE_NAMES_ZH = {"tubingen": "图宾根", "rainier": "雷尼尔山", "astronaut": "宇航员", "chelsea": "猫 Chelsea",
+                    "coffee": "咖啡", "starry_night": "《星夜》", "great_wave": "《神奈川冲浪里》",
+                    "the_scream": "《呐喊》", "shipwreck": "《沉船》", "composition_vii": "《构图第七号》",
+                    "water_lilies": "《睡莲》"}
 # The reference section: repository files staged at their own paths (book/index.md lists the pages).
 REFERENCE = ["docs/*.md", "benchmarks/README.md", "benchmarks/results.md", "benchmarks/*.png", "images/CREDITS.md"]
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
@@ -43,63 +95,59 @@ class BuildFailed(Exception):
     """Sphinx stopped, or warned (which -W turns into a failure)."""
 
 
-def links_cell(name):
+def links_cell(name, language="en"):
     """The markdown cell put after a notebook's title on its page: where its student version is."""
-    if (EXERCISES / name).is_file():
-        text = (f"*Student version:* {{download}}`exercises/{name} <../exercises/{name}>`, the same notebook "
-                "with a `# TODO` cell for each exercise and \"YOUR ANSWER HERE\" for each written answer. This page "
-                "shows the solutions in place.")
+    if (FOLDERS[language][1] / name).is_file():
+        text = TEXT[language]["student"].format(name=name)
     else:
-        text = "*This notebook has no exercises, so there is no student version of it.*"
+        text = TEXT[language]["no student"]
     cell = nbformat.v4.new_markdown_cell(text)
     cell.pop("id", None)
     return cell
 
 
-def stage_notebook(path, executed, target):
+def stage_notebook(path, executed, target, language="en"):
     """Write the notebook at ``path`` with its outputs (saved in ``executed``) and its links to ``target``."""
     notebook = run_notebooks.with_outputs(path, executed)
+    if language != "en":  # zh/notebooks is one folder deeper than the site's notebooks/: links lose a ../
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                cell.source = re.sub(r'(\]\(|src=")\.\./\.\./', r"\1../", cell.source)
     at = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
-    cell = links_cell(path.name)
+    cell = links_cell(path.name, language)
     if notebook.nbformat_minor >= 5:
         cell["id"] = "student-version-link"
     notebook.cells.insert(at, cell)
     target.write_text(nbformat.writes(notebook), encoding="utf-8")
 
 
-def gallery_page(pictures):
+def gallery_page(pictures, language="en"):
     """The text of gallery.md for the pictures in gallery/ (a page saying how to make them when there are none)."""
-    lines = ["# Gallery", ""]
+    text = TEXT[language]
+    lines = [f"# {text['gallery']}", ""]
     if not pictures:
-        return "\n".join(lines + [
-            "There is no gallery in this copy of the series yet. `make gallery` paints the bundled photographs in "
-            "the styles of the bundled paintings into `gallery/` (with the original VGG-19, at 512 px: several "
-            "minutes a picture on a CPU); `make book` then shows them here.", ""])
-    lines += ["The bundled photographs painted in the styles of the bundled paintings by `make gallery`, with the "
-              "original VGG-19. Each picture keeps the licence of its photograph: see the "
-              "[credits](gallery/CREDITS.md).", ""]
+        return "\n".join(lines + [text["no gallery"], ""])
+    lines += [text["gallery text"], ""]
     for picture in pictures:
         photo, _, painting = picture.stem.partition("--")
-        caption = (f"{photo.replace('_', ' ')} in the style of {painting.replace('_', ' ')}" if painting
-                   else picture.stem)
+        if language == "zh":
+            photo, painting = PICTURE_NAMES_ZH.get(photo, photo), PICTURE_NAMES_ZH.get(painting, painting)
+        caption = (text["caption"].format(photo=photo.replace("_", " "), painting=painting.replace("_", " "))
+                   if painting else picture.stem)
         lines += [f"```{{figure}} gallery/{picture.name}", f":alt: {caption}", ":width: 100%", "", caption, "```", ""]
     lines += ["```{toctree}", ":hidden:", "", "gallery/CREDITS", "```", ""]
     return "\n".join(lines)
 
 
-def student_versions_page(names):
-    lines = ["# Student versions", "",
-             "The notebooks as a learner gets them (`exercises/` in the repository, made from `notebooks/` by "
-             "`make exercises`): each solution is a `# TODO` cell that raises `NotImplementedError`, followed by a "
-             "check cell that says whether your function is right and, if not, the likely mistake. Download one, "
-             "or open the folder with `make lab DIR=exercises`.", "",
-             "| notebook | student version |", "|---|---|"]
+def student_versions_page(names, language="en"):
+    text = TEXT[language]
+    lines = [f"# {text['versions']}", "", text["versions text"], "", text["table"], "|---|---|"]
     for name in names:
         page = f"[{Path(name).stem}](notebooks/{Path(name).stem}.ipynb)"
-        if (EXERCISES / name).is_file():
+        if (FOLDERS[language][1] / name).is_file():
             lines.append(f"| {page} | {{download}}`{name} <exercises/{name}>` |")
         else:
-            lines.append(f"| {page} | (no exercises) |")
+            lines.append(f"| {page} | {text['no exercises']} |")
     return "\n".join(lines + [""])
 
 
@@ -137,17 +185,18 @@ def stage_reference(source):
         page.write_text(site_links(page.read_text(encoding="utf-8"), page, source), encoding="utf-8")
 
 
-def stage(executed_dir, paths, source):
+def stage(executed_dir, paths, source, language="en"):
     """Lay out the Sphinx sources for ``paths`` (executed into ``executed_dir``) in ``source``."""
     if source.exists():
         shutil.rmtree(source)
-    shutil.copytree(BOOK, source, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(BOOK, source, ignore=shutil.ignore_patterns("__pycache__", "index*.md"))
+    shutil.copy(HOME_PAGES[language], source / "index.md")
     shutil.copytree(make_slides.mathjax_folder(), source / "_static" / "mathjax")
     (source / "notebooks").mkdir()
     for path in paths:
-        stage_notebook(path, executed_dir / path.name, source / "notebooks" / path.name)
+        stage_notebook(path, executed_dir / path.name, source / "notebooks" / path.name, language)
     (source / "exercises").mkdir()
-    for path in sorted(EXERCISES.glob("*.ipynb")):
+    for path in sorted(FOLDERS[language][1].glob("*.ipynb")):
         shutil.copy(path, source / "exercises" / path.name)
     pictures = sorted(GALLERY.glob("*.jpg")) if GALLERY.is_dir() else []
     if pictures:
@@ -159,16 +208,22 @@ def stage(executed_dir, paths, source):
             "# Gallery: credits\n\nNo gallery/CREDITS.md in this copy: each picture keeps the licence of its "
             "photograph (images/CREDITS.md).\n")
         (source / "gallery" / "CREDITS.md").write_text(credits_text, encoding="utf-8")
-    (source / "gallery.md").write_text(gallery_page(pictures), encoding="utf-8")
-    (source / "student_versions.md").write_text(student_versions_page([path.name for path in paths]),
+    (source / "gallery.md").write_text(gallery_page(pictures, language), encoding="utf-8")
+    (source / "student_versions.md").write_text(student_versions_page([path.name for path in paths], language),
                                                 encoding="utf-8")
     stage_reference(source)
+    for page in sorted((source / "notebooks").glob("*.ipynb")):  # a link to a notebook left out becomes its text
+        notebook = nbformat.read(page, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                cell.source = site_links(cell.source, page, source)
+        page.write_text(nbformat.writes(notebook), encoding="utf-8")
 
 
-def sphinx(source, out, doctrees, log=print):
+def sphinx(source, out, doctrees, log=print, language="en"):
     """Run sphinx-build -W on ``source`` into ``out``; raise BuildFailed with its messages if it warns or fails."""
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d", str(doctrees),
-               str(source), str(out)]
+               *SPHINX_SETTINGS[language], str(source), str(out)]
     run = subprocess.run(command, capture_output=True, text=True)
     messages = (run.stdout + run.stderr).strip()
     if run.returncode != 0 or "WARNING" in messages:
@@ -177,16 +232,17 @@ def sphinx(source, out, doctrees, log=print):
         log(messages)
 
 
-def make_book(quick, out, names=(), log=print):
+def make_book(quick, out, names=(), log=print, language="en"):
     """Run the notebooks (all, or those named) where needed, stage the sources and build the site into ``out``;
-    return the path of its index.html."""
+    return the path of its index.html. ``language="zh"``: the Chinese site, from zh/."""
     mode = "quick" if quick else "full"
-    paths = run_notebooks.select(list(names))
-    executed = ROOT / "build" / "executed" / mode
-    run_notebooks.run(paths, executed, quick, log=log)
-    source = ROOT / "build" / "book-src" / mode
-    stage(executed, paths, source)
-    sphinx(source, out, ROOT / "build" / "book-doctrees" / mode, log=log)
+    folder = mode if language == "en" else f"{mode}-{language}"
+    paths = run_notebooks.select(list(names), FOLDERS[language][0])
+    executed = ROOT / "build" / "executed" / folder
+    run_notebooks.run(paths, executed, quick, log=log, language=language)
+    source = ROOT / "build" / "book-src" / folder
+    stage(executed, paths, source, language)
+    sphinx(source, out, ROOT / "build" / "book-doctrees" / folder, log=log, language=language)
     log(f"make_book: wrote the site to {out}; open {out / 'index.html'}")
     return out / "index.html"
 
@@ -195,11 +251,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebooks (default: all), e.g. 00_overview")
     parser.add_argument("--quick", action="store_true", help="quick mode: small pictures, few steps (minutes)")
-    parser.add_argument("--out", help="folder for the site (default build/book or build/book-quick)")
+    parser.add_argument("--out", help="folder for the site (default build/book or build/book-quick; with "
+                                      "--lang zh, build/book-zh or build/book-quick-zh)")
+    parser.add_argument("--lang", choices=["en", "zh"], default="en",
+                        help="zh: the Chinese site, from zh/notebooks and zh/exercises")
     args = parser.parse_args(argv)
-    out = Path(args.out) if args.out else ROOT / "build" / ("book-quick" if args.quick else "book")
+    folder = "book-quick" if args.quick else "book"
+    out = Path(args.out) if args.out else ROOT / "build" / (folder if args.lang == "en" else f"{folder}-zh")
     try:
-        make_book(args.quick, out, args.names)
+        make_book(args.quick, out, args.names, language=args.lang)
     except (make_slides.MissingPackage, run_notebooks.NotebookFailed, BuildFailed) as error:
         print(f"make_book: {error}", file=sys.stderr)
         return 1

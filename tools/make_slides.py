@@ -1,11 +1,13 @@
 """Write reveal.js slides of the series, with outputs made by running the notebooks, that work offline.
 
-    python tools/make_slides.py [--quick] [--out DIR] [NAME ...]      (or: make slides [QUICK=1])
+    python tools/make_slides.py [--quick] [--lang zh] [--out DIR] [NAME ...]   (or: make slides [QUICK=1] [LANG=zh])
 
 Runs the notebooks first (tools/run_notebooks.py: the original VGG-19 unless D2LSTYLE_NETWORK says otherwise;
 a notebook that has not changed is not run again), then converts each into DIR/NN_name.slides.html with
 ``jupyter nbconvert --to slides``'s exporter and the template in slides/template/, and writes DIR/index.html,
-a list of the decks. DIR defaults to build/slides (build/slides-quick with --quick).
+a list of the decks. DIR defaults to build/slides (build/slides-quick with --quick). With --lang zh the decks
+are those of the Chinese edition, zh/notebooks, run with D2LSTYLE_LANG=zh (Chinese figure text), into
+build/slides-zh (build/slides-quick-zh).
 
 Which cell goes on which slide is the cells' slide metadata (tools/slide_metadata.py). Nothing is loaded
 from the internet when a deck is shown: reveal.js (from the sphinx-revealjs package) and MathJax 2 (from
@@ -84,15 +86,26 @@ def title_of(notebook_path):
     return first.lstrip("# ").strip()
 
 
-def write_index(decks, out, mode):
+INDEX_TEXT = {
+    "en": ("en", "d2lstyle: slides", "Neural style transfer, step by step: slides",
+           "One deck per notebook ({mode} settings). Arrows or space move on, Esc shows every slide, S opens the "
+           "speaker notes. Made by <code>make slides</code> from the notebooks in <code>notebooks/</code>."),
+    "zh": ("zh-CN", "d2lstyle：幻灯片", "一步一步学神经风格迁移：幻灯片",
+           "每本笔记本一套幻灯片（{mode}设置）。方向键或空格键翻页，Esc 显示全部幻灯片，S 打开演讲者备注。由 "
+           "<code>make slides LANG=zh</code> 根据 <code>zh/notebooks/</code> 中的笔记本生成。"),
+}
+MODE_NAMES = {"en": {"quick": "quick", "full": "full"}, "zh": {"quick": "快速", "full": "完整"}}
+
+
+def write_index(decks, out, mode, language="en"):
+    lang, title, heading, text = INDEX_TEXT[language]
     items = "\n".join(f'  <li><a href="{deck.name}">{html.escape(title_of(source))}</a></li>'
                       for deck, source in decks)
     (out / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>d2lstyle: slides</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 50em; margin: 2em auto">
-<h1>Neural style transfer, step by step: slides</h1>
-<p>One deck per notebook ({mode} settings). Arrows or space move on, Esc shows every slide, S opens the
-speaker notes. Made by <code>make slides</code> from the notebooks in <code>notebooks/</code>.</p>
+<h1>{heading}</h1>
+<p>{text.format(mode=MODE_NAMES[language][mode])}</p>
 <ul>
 {items}
 </ul>
@@ -100,14 +113,16 @@ speaker notes. Made by <code>make slides</code> from the notebooks in <code>note
 """, encoding="utf-8")
 
 
-def make_slides(paths, out, quick, log=print):
-    """Run the notebooks at ``paths`` (where needed) and write their decks and an index into ``out``."""
-    executed = ROOT / "build" / "executed" / ("quick" if quick else "full")
-    run_notebooks.run(paths, executed, quick, log=log)
+def make_slides(paths, out, quick, log=print, language="en"):
+    """Run the notebooks at ``paths`` (where needed; with ``language="zh"``, those of zh/notebooks with Chinese
+    messages and figure text) and write their decks and an index into ``out``."""
+    mode = "quick" if quick else "full"
+    executed = ROOT / "build" / "executed" / (mode if language == "en" else f"{mode}-{language}")
+    run_notebooks.run(paths, executed, quick, log=log, language=language)
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
     decks = [(convert(path, executed / path.name, out), path) for path in paths]
-    write_index(decks, out, "quick" if quick else "full")
+    write_index(decks, out, mode, language)
     log(f"make_slides: wrote {len(decks)} deck(s) to {out}; open {out / 'index.html'}")
     return [deck for deck, _ in decks]
 
@@ -116,11 +131,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebooks (default: all), e.g. 00_overview")
     parser.add_argument("--quick", action="store_true", help="quick mode: small pictures, few steps (minutes)")
-    parser.add_argument("--out", help="folder for the decks (default build/slides or build/slides-quick)")
+    parser.add_argument("--out", help="folder for the decks (default build/slides or build/slides-quick; "
+                                      "with --lang zh, build/slides-zh or build/slides-quick-zh)")
+    parser.add_argument("--lang", choices=["en", "zh"], default="en",
+                        help="zh: the Chinese edition (zh/notebooks), with Chinese figure text")
     args = parser.parse_args(argv)
-    out = Path(args.out) if args.out else ROOT / "build" / ("slides-quick" if args.quick else "slides")
+    folder = "slides-quick" if args.quick else "slides"
+    out = Path(args.out) if args.out else ROOT / "build" / (folder if args.lang == "en" else f"{folder}-zh")
+    source = run_notebooks.NOTEBOOKS if args.lang == "en" else ROOT / "zh" / "notebooks"
     try:
-        make_slides(run_notebooks.select(args.names), out, args.quick)
+        make_slides(run_notebooks.select(args.names, source), out, args.quick, language=args.lang)
     except (MissingPackage, run_notebooks.NotebookFailed) as error:
         print(f"make_slides: {error}", file=sys.stderr)
         return 1

@@ -55,11 +55,14 @@ class NotebookFailed(Exception):
     """A cell of a notebook raised (and was not tagged raises-exception) or ran past its time."""
 
 
-def settings_for(quick):
-    """The D2LSTYLE_* variables a run uses: the original VGG-19 unless D2LSTYLE_NETWORK says otherwise."""
-    return {"D2LSTYLE_NETWORK": os.environ.get("D2LSTYLE_NETWORK", "original"),
-            "D2LSTYLE_QUICK": "1" if quick else "0",
-            "D2LSTYLE_SEED": os.environ.get("D2LSTYLE_SEED", "0")}
+def settings_for(quick, language="en"):
+    """The D2LSTYLE_* variables a run uses: the original VGG-19 unless D2LSTYLE_NETWORK says otherwise, and the
+    language of the checkers' messages and figure text (``"zh"`` for the Chinese edition, zh/notebooks)."""
+    settings = {"D2LSTYLE_NETWORK": os.environ.get("D2LSTYLE_NETWORK", "original"),
+                "D2LSTYLE_QUICK": "1" if quick else "0",
+                "D2LSTYLE_SEED": os.environ.get("D2LSTYLE_SEED", "0")}
+    settings["D2LSTYLE_LANG"] = "zh" if language == "zh" else "en"
+    return settings
 
 
 def fingerprint(path, settings):
@@ -229,22 +232,23 @@ def with_outputs(path, executed):
     return notebook
 
 
-def select(names):
-    """The notebooks to run: all of notebooks/, or those named (with or without .ipynb)."""
-    every = sorted(NOTEBOOKS.glob("[0-9][0-9]*.ipynb"))
+def select(names, folder=NOTEBOOKS):
+    """The notebooks to run: all of ``folder`` (notebooks/, or zh/notebooks for the Chinese edition), or those
+    named (with or without .ipynb)."""
+    every = sorted(Path(folder).glob("[0-9][0-9]*.ipynb"))
     if not names:
         return every
     by_name = {path.stem: path for path in every}
     unknown = [name for name in names if name.removesuffix(".ipynb") not in by_name]
     if unknown:
-        raise SystemExit(f"run_notebooks: no notebook {', '.join(unknown)} in notebooks/ "
+        raise SystemExit(f"run_notebooks: no notebook {', '.join(unknown)} in {Path(folder).name}/ "
                          f"(there are: {', '.join(by_name)})")
     return [by_name[name.removesuffix(".ipynb")] for name in names]
 
 
-def run(paths, out, quick, force=False, log=print):
+def run(paths, out, quick, force=False, log=print, language="en"):
     """Run each notebook whose output in ``out`` is missing or stale; return {name: seconds or None}."""
-    settings = settings_for(quick)
+    settings = settings_for(quick, language)
     mode = "quick" if quick else "full"
     times = {}
     for path in paths:

@@ -56,13 +56,14 @@ GLOSSARY = ZH / "glossary.tsv"
 MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 # The modules whose messages a learner reads most: the exercise checkers and the advice at the end of a run.
 MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
-    ROOT / "d2lstyle" / name for name in ("diagnosis.py", "quality.py", "command_line.py", "cli.py", "painter_cli.py",
-                                          "numbers.py", "files.py", "images.py", "painter/model_file.py",
-                                          "painter/training.py", "painter/photos.py", "painter/network.py",
-                                          "painter/settings.py")]
+    ROOT / "d2lstyle" / name for name in (
+        "diagnosis.py", "quality.py", "plotting.py", "command_line.py", "cli.py", "painter_cli.py", "numbers.py",
+        "files.py", "images.py", "painter/model_file.py", "painter/training.py", "painter/photos.py",
+        "painter/network.py", "painter/settings.py")]
 # The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
 FIGURE_MODULES = [ROOT / "d2lstyle" / "plotting.py"]
 SIMILAR_ENOUGH = 0.5  # difflib ratio above which a changed paragraph inherits the old one's translation (fuzzy)
+SIMILAR_OBSOLETE = 0.8  # ... the translation of an obsolete entry, which may come from anywhere in the file
 
 # What the student versions say in Chinese (tools/make_exercises.py's English strings, translated here).
 STUDENT_TEXT = {
@@ -278,14 +279,15 @@ def merged_catalogue(current, old, catalogue, group):
     occurrences (a notebook's cell, a module), or else of the most similar obsolete entry."""
     old_entries = {entry.msgid: entry for entry in old if not entry.obsolete} if old is not None else {}
     gone = {msgid: entry for msgid, entry in old_entries.items() if msgid not in current and entry.msgstr}
-    obsolete = {entry.msgid: entry for entry in old or [] if entry.obsolete and entry.msgstr
-                and entry.msgid not in current}
+    obsolete = {entry.msgid: entry for entry in old or [] if entry.obsolete and entry.msgstr}
     for msgid, occurrences in current.items():
         entry = polib.POEntry(msgid=msgid, msgstr="", occurrences=[(file, where) for file, where in occurrences])
         previous = old_entries.get(msgid)
         if previous is not None and previous.msgstr:
             entry.msgstr, entry.flags = previous.msgstr, list(previous.flags)
             entry.previous_msgid = previous.previous_msgid
+        elif msgid in obsolete:  # the same text back again: its translation is still right
+            entry.msgstr = obsolete.pop(msgid).msgstr
         else:  # new, or still untranslated: a translation of similar English that left may fit
             groups = {group(occurrence) for occurrence in occurrences}
             candidates = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
@@ -297,14 +299,14 @@ def merged_catalogue(current, old, catalogue, group):
             else:
                 earlier = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
                            for candidate in obsolete]
-                if earlier and max(earlier)[0] >= SIMILAR_ENOUGH:
+                if earlier and max(earlier)[0] >= SIMILAR_OBSOLETE:
                     best = max(earlier)[1]
                     entry.msgstr, entry.flags, entry.previous_msgid = obsolete.pop(best).msgstr, ["fuzzy"], best
         catalogue.append(entry)
     for msgid, entry in gone.items():
         catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
     for msgid, entry in obsolete.items():
-        if msgid not in gone:
+        if msgid not in gone and msgid not in current:
             catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
     return catalogue
 
