@@ -3,8 +3,9 @@ r"""Messages in the reader's language: English, or Simplified Chinese (简体中
 The language is ``D2LSTYLE_LANG`` (``zh``, ``zh_CN``, ``en``, ...) when it is set, else the locale's
 (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` chooses Chinese), else English.
 
-The messages a learner reads most, the exercise checkers' diagnoses and the advice at the end of a run, are
-written in English in the code. :func:`translate` turns one into Chinese with the catalogue
+The messages a learner reads (the exercise checkers' diagnoses, the advice at the end of a run, the command-line
+tools' help and errors, figure titles and labels) are written in English in the code and the notebooks.
+:func:`translate` turns one into Chinese with the catalogue
 ``d2lstyle/locale/zh_CN.po``, whose entries are the English messages as *templates*: each ``{0}``, ``{1}``, ...
 stands for a value the code fills in (an f-string's ``{...}``). A message matches a template when it reads the
 same with some text in place of each placeholder; the Chinese template (``msgstr``) is then filled with those
@@ -42,7 +43,8 @@ def language(environ=None):
 
 @functools.lru_cache(maxsize=1)
 def _templates():
-    """(exact messages -> Chinese, [(regex, English template, Chinese template)] most specific first)."""
+    """(exact message -> Chinese, [(regex of an English template, Chinese template)], the templates with the
+    most literal text first, so that the most specific one matches)."""
     import polib  # only when a Chinese message is wanted
 
     exact, patterns = {}, []
@@ -111,12 +113,12 @@ def cjk_font():
 
 
 def chinese_figures():
-    """Figure text in Chinese from now on in this Python process: matplotlib draws with a CJK font (and an
-    ASCII minus sign, which every font has), and every text a figure shows passes through :func:`translate`
-    as it is set (titles, labels, legends; numbers and unknown text stay as they are), while :func:`language`
-    says Chinese. Returns the font's name,
-    or None when no CJK font is installed (then the text stays English: install Debian's fonts-noto-cjk).
-    :func:`d2lstyle.get_settings` calls it when :func:`language` is Chinese."""
+    """Figure text in Chinese from now on in this Python process, while :func:`language` says Chinese:
+    matplotlib draws with a CJK font (and an ASCII minus sign, which every font has), and every text a figure
+    shows passes through :func:`translate` as it is set (titles, labels, legends; numbers and unknown text stay
+    as they are). Returns the font's name, or None when no CJK font is installed (then nothing changes and the
+    text stays English: install Debian's fonts-noto-cjk). :func:`d2lstyle.get_settings` calls it when
+    :func:`language` is Chinese."""
     import matplotlib
     from matplotlib import text
 

@@ -33,10 +33,6 @@ def catalogue(path):
     return translate.load_catalogue(translate.CATALOGUES / f"{path.stem}.po")
 
 
-def translated_entries(path):
-    return [entry for entry in catalogue(path) if not entry.obsolete and entry.msgstr and "fuzzy" not in entry.flags]
-
-
 # --- the tool, on small notebooks ------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@
     python tools/translate.py build      write zh/notebooks/ and zh/exercises/ from notebooks/ and zh/po/
     python tools/translate.py status     how many entries of each catalogue are translated, stale or missing
     python tools/translate.py check [NAME ...]   every problem of the translations (all, or those named)
-    python tools/translate.py messages   refresh d2lstyle/locale/zh_CN.po, the checkers' and advice's messages
+    python tools/translate.py messages   refresh d2lstyle/locale/zh_CN.po (the package's messages and figure text)
 
 The English notebooks are the source. A catalogue (a gettext PO file, one per notebook) holds one entry per
 piece of text a reader reads:
@@ -54,7 +54,8 @@ MACHINE_COMMENT = re.compile(r"#\s*(NBVAL_\w+|noqa\b.*|type:\s*ignore.*|pragma\b
 HINT = "HINT:"
 GLOSSARY = ZH / "glossary.tsv"
 MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
-# The modules whose messages a learner reads most: the exercise checkers and the advice at the end of a run.
+# The modules whose messages d2lstyle.i18n translates: the exercise checkers, the advice at the end of a run, the
+# command-line tools' help and errors, and the errors of the files, images and painter a user meets.
 MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
     ROOT / "d2lstyle" / name for name in (
         "diagnosis.py", "quality.py", "plotting.py", "command_line.py", "cli.py", "painter_cli.py", "numbers.py",
