@@ -37,8 +37,9 @@ def expected(value, *, at_least=None, above=None, whole=False):
     words = "a whole number" if whole else "a finite number"
     if at_least is not None:
         ok = ok and value >= at_least
-        words += f" >= {at_least:g}"
+        words = f"a whole number >= {at_least:g}" if whole else f"a finite number >= {at_least:g}"
     if above is not None:
         ok = ok and value > above
-        words += f" > {above:g}"
-    return None if ok else words
+        words = f"{words} > {above:g}" if at_least is not None else (
+            f"a whole number > {above:g}" if whole else f"a finite number > {above:g}")
+    return None if ok else words  # each phrase whole, so that d2lstyle.i18n translates it
