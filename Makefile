@@ -43,6 +43,9 @@ DIR ?= notebooks
 # LANG=zh (or a Chinese locale such as LANG=zh_CN.UTF-8): make lab opens the Chinese edition, zh/notebooks (or
 # zh/exercises with DIR=exercises), and the checkers answer in Chinese.
 CHINESE := $(filter zh%,$(LANG))
+# ... and JupyterLab's own menus in Chinese (the language pack jupyterlab-language-pack-zh-CN), with settings of its
+# own in build/, so that the English sessions keep theirs.
+ZH_LAB_SETTINGS := build/jupyterlab-settings-zh
 BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
@@ -63,7 +66,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 lab: $(STAMP)
 	@$(if $(ALLOW_ROOT),echo "make lab: running as root; JupyterLab starts with --allow-root",true)
+	@$(if $(CHINESE),mkdir -p $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension && \
+		echo '{"locale": "zh_CN"}' > $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings,true)
 	D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),zh,en) \
+		$(if $(CHINESE),JUPYTERLAB_SETTINGS_DIR=$(ZH_LAB_SETTINGS)) \
 		$(BIN)/jupyter lab $(ALLOW_ROOT) $(if $(CHINESE),zh/$(DIR),$(DIR))
 
 test: $(STAMP) chromium
