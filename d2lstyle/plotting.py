@@ -14,7 +14,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from . import images
+from .i18n import translate
 from .objective import LOSS_TERMS
+
+# The legend's name of each loss term (in Chinese with D2LSTYLE_LANG=zh, as the figures' other text).
+TERM_LABELS = {"content": "content loss", "style": "style loss", "tv": "TV loss", "total": "total loss"}
 
 
 NETWORK_NAMES = {"original": "original VGG-19", "torchvision": "torchvision's VGG-19",
@@ -56,7 +60,7 @@ def plot_history(history, ax=None, x="step", terms=LOSS_TERMS, title="Loss durin
     for term in terms:
         values = history[term]
         if any(v > 0 for v in values):
-            ax.plot(history[x], values, label=f"{label}{term}")
+            ax.plot(history[x], values, label=f"{translate(label)}{translate(TERM_LABELS[term])}")
     ax.set_yscale("log")
     ax.set_xlabel("wall time (s)" if x == "seconds" else "step (loss evaluations)")
     ax.set_ylabel("loss (weighted)")
@@ -261,7 +265,7 @@ class PainterTrainingPlot:
         for term in LOSS_TERMS:
             values = info.history[term]
             if any(v > 0 for v in values):
-                ax_loss.plot(info.history["step"], values, label=term, lw=1)
+                ax_loss.plot(info.history["step"], values, label=TERM_LABELS[term], lw=1)
         ax_loss.set_yscale("log")
         ax_loss.set_xlabel("step")
         ax_loss.set_ylabel("loss (weighted, batch mean)")

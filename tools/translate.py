@@ -558,23 +558,34 @@ def figure_templates(source):
     found = []
 
     def strings(node):
-        """The string templates in ``node``, not looking into calls."""
+        """The string templates in ``node``, not looking into calls or at a dict's keys (names to look up)."""
         text = template_of(node)
         if text is not None:
             return [(text, node.lineno)]
         if isinstance(node, ast.Call):
             return []
-        return [item for child in ast.iter_child_nodes(node) for item in strings(child)]
+        children = node.values if isinstance(node, ast.Dict) else ast.iter_child_nodes(node)
+        return [item for child in children for item in strings(child)]
 
+    arguments = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        arguments = list(node.args) if name in FIGURE_CALLS else []
-        arguments += [keyword.value for keyword in node.keywords if keyword.arg in FIGURE_KEYWORDS]
-        for argument in arguments:
-            found += [(text, line) for text, line in strings(argument)
-                      if re.search(r"[A-Za-z]{2}", text) and not re.fullmatch(r"[\w.-]*[_.][\w.-]*", text)]
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            arguments += list(node.args) if name in FIGURE_CALLS else []
+            arguments += [keyword.value for keyword in node.keywords if keyword.arg in FIGURE_KEYWORDS]
+    # names whose value becomes figure text (ax.set_title(title)): the strings they are given in an assignment or
+    # take from a for loop's list (for ax, title in [(..., "a, pixels shuffled")]) are figure text too
+    named = {child.id for argument in arguments for child in ast.walk(argument) if isinstance(child, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and named & {target.id for target in node.targets
+                                                    if isinstance(target, ast.Name)}:
+            arguments.append(node.value)
+        elif isinstance(node, (ast.For, ast.comprehension)) and named & {
+                child.id for child in ast.walk(node.target) if isinstance(child, ast.Name)}:
+            arguments.append(node.iter)
+    for argument in arguments:
+        found += [(text, line) for text, line in strings(argument)
+                  if re.search(r"[A-Za-z]{2}", text) and not re.fullmatch(r"[\w.-]*[_.][\w.-]*", text)]
     return sorted(set(found), key=lambda item: (item[1], item[0]))
 
 
