@@ -263,7 +263,7 @@ def test_the_chinese_search_finds_a_chinese_word(chinese_site, page):
     assert page.outside == []
 
 
-def test_the_chinese_deck_and_its_index(chinese_site, tmp_path):
+def test_the_chinese_deck_opens_in_chinese_with_its_slides_and_an_index(chinese_site, tmp_path, page):
     out = tmp_path / "slides"
     (deck,) = make_slides.make_slides([ROOT / "zh" / "notebooks" / "01_images.ipynb"], out, quick=True,
                                       log=lambda message: None, language="zh")
@@ -271,3 +271,11 @@ def test_the_chinese_deck_and_its_index(chinese_site, tmp_path):
     assert "往返" in text and "项检查全部通过" in text
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in index and "幻灯片" in index and "01_images.slides.html" in index
+    notebook = nbformat.read(ROOT / "zh" / "notebooks" / "01_images.ipynb", as_version=4)
+    types = [cell.metadata["slideshow"]["slide_type"] for cell in notebook.cells]
+    page.goto(deck.as_uri())
+    page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=60_000)
+    assert page.evaluate("Reveal.getTotalSlides()") == types.count("slide") + types.count("subslide")
+    assert "图像" in page.inner_text(".reveal section.present")  # the title slide, in Chinese
+    assert not drawn_like_a_missing_glyph(page, "图"), "Chinese characters are drawn as boxes: no CJK font"
+    assert page.outside == [] and page.errors == []
