@@ -8,8 +8,9 @@
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
 #   make exercises  regenerate the student notebooks in exercises/ from notebooks/
 #   make exercises-no-hints  the same without the hints, into build/exercises-no-hints (for courses)
-#   make zh         the Chinese edition: refresh zh/po/ from notebooks/, then write zh/notebooks/ and zh/exercises/
-#                   (refused while a translation is stale or missing; see zh/TRANSLATING.md)
+#   make zh         the Chinese edition: refresh zh/po/ from notebooks/ and d2lstyle/locale/zh_CN.po from the code,
+#                   then write zh/notebooks/ and zh/exercises/ (refused while a translation is stale or missing;
+#                   see zh/TRANSLATING.md)
 #   make bench      speed and convergence benchmarks (about an hour on 2 cores;
 #                   writes its section of benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
@@ -46,12 +47,15 @@ CHINESE := $(filter zh%,$(LANG))
 # ... and JupyterLab's own menus in Chinese (the language pack jupyterlab-language-pack-zh-CN), with settings of its
 # own in build/, so that the English sessions keep theirs.
 ZH_LAB_SETTINGS := build/jupyterlab-settings-zh
+# LANG=zh on make's command line reaches the programs make starts, where it is no locale ("cannot set LC_CTYPE"):
+# they get C.UTF-8 instead. A real locale (zh_CN.UTF-8) is passed on as it is.
+CHILD_LANG := $(if $(filter zh zh_CN zh-CN,$(LANG)),LANG=C.UTF-8)
 BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test demo exercises exercises-no-hints zh setup clean chromium bench bench-quick bench-painter bench-highres gallery slides book
+.PHONY: lab test demo exercises exercises-no-hints zh cjk-font setup clean chromium bench bench-quick bench-painter bench-highres gallery slides book
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,11 +68,11 @@ setup: $(STAMP)
 # JupyterLab refuses to start as root (usual in containers) unless given --allow-root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-lab: $(STAMP)
+lab: $(STAMP) $(if $(CHINESE),cjk-font)
 	@$(if $(ALLOW_ROOT),echo "make lab: running as root; JupyterLab starts with --allow-root",true)
 	@$(if $(CHINESE),mkdir -p $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension && \
 		echo '{"locale": "zh_CN"}' > $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings,true)
-	D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),zh,en) \
+	$(CHILD_LANG) D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),zh,en) \
 		$(if $(CHINESE),JUPYTERLAB_SETTINGS_DIR=$(ZH_LAB_SETTINGS)) \
 		$(BIN)/jupyter lab $(ALLOW_ROOT) $(if $(CHINESE),zh/$(DIR),$(DIR))
 
@@ -92,6 +96,20 @@ chromium:
 		apt-get install -y -qq --no-install-recommends chromium fonts-liberation fonts-noto-cjk; } \
 		|| echo "make: could not install chromium and fonts-noto-cjk; the tests that need them will skip"
 
+# Debian's fonts-noto-cjk, for figure text in Chinese (make lab, book and slides with LANG=zh; the chromium target
+# installs it too, for make test). Never fails: without it, figure text stays English.
+cjk-font:
+	@if [ -n "$$(fc-list 'Noto Sans CJK SC' 2>/dev/null)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make: no CJK font: figure text stays English (install it with: sudo apt-get install fonts-noto-cjk)"; \
+		exit 0; fi; \
+	command -v apt-get >/dev/null 2>&1 || { echo "make: no CJK font and no apt-get: figure text stays English"; exit 0; }; \
+	echo "make: installing Debian's fonts-noto-cjk (figure text in Chinese)"; \
+	{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends fonts-noto-cjk; } \
+		|| echo "make: could not install fonts-noto-cjk; figure text stays English"
+
 demo: $(STAMP)
 	$(BIN)/d2lstyle $(CONTENT) $(STYLE) -o $(OUTPUT) --network $(NETWORK) $(if $(filter 1,$(QUICK)),--quick,)
 
@@ -103,6 +121,7 @@ exercises-no-hints: $(STAMP)
 
 zh: $(STAMP)
 	$(BIN)/python tools/translate.py update
+	$(BIN)/python tools/translate.py messages
 	$(BIN)/python tools/translate.py build
 
 bench: $(STAMP)
@@ -112,12 +131,12 @@ gallery: $(STAMP)
 	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py
 
 # Both run the notebooks first (tools/run_notebooks.py; only those that changed since their last run).
-slides: $(STAMP)
-	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,) \
+slides: $(STAMP) $(if $(CHINESE),cjk-font)
+	$(CHILD_LANG) D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_slides.py $(if $(filter 1,$(QUICK)),--quick,) \
 		--lang $(if $(CHINESE),zh,en)
 
-book: $(STAMP)
-	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,) \
+book: $(STAMP) $(if $(CHINESE),cjk-font)
+	$(CHILD_LANG) D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_book.py $(if $(filter 1,$(QUICK)),--quick,) \
 		--lang $(if $(CHINESE),zh,en)
 
 bench-quick: $(STAMP)

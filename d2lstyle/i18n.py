@@ -25,6 +25,8 @@ from pathlib import Path
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh_CN.po"
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
+LONGEST = 2000  # characters: a longer text is left as it is (matching it against every template would be slow)
+PLAIN_WORD = re.compile(r"(?<![\w.-])[a-z]{3,}(?![\w-])")  # "loss", "the": not relu5_1, VGG-19 or px
 
 
 def language(environ=None):
@@ -65,10 +67,16 @@ def _templates():
     return exact, [(regex, chinese) for _, regex, chinese in patterns]
 
 
-def translate(message, lang=None, _depth=0):
+def translate(message, lang=None, values_are_values=False, _depth=0):
     """``message`` in the language ``lang`` (default: :func:`language`); unchanged when English is wanted or the
-    catalogue has no template for it."""
-    if (lang or language()) != "zh" or not message or _depth > 3:
+    catalogue has no template for it. With ``values_are_values`` (figure text, which may be anyone's), a template
+    matches only when no placeholder takes an English word that stays English: "step {0}" translates "step 3",
+    not "step 3: loss 2.1".
+
+    >>> translate("step 3: loss 2.1", "zh", values_are_values=True)
+    'step 3: loss 2.1'
+    """
+    if (lang or language()) != "zh" or not message or _depth > 3 or len(message) > LONGEST:
         return message
     exact, patterns = _templates()
     if message in exact:
@@ -76,8 +84,12 @@ def translate(message, lang=None, _depth=0):
     for regex, chinese in patterns:
         match = regex.fullmatch(message)
         if match:
-            values = {name[1:]: translate(value, "zh", _depth + 1) for name, value in match.groupdict().items()}
-            return PLACEHOLDER.sub(lambda number: values[number.group(1)], chinese)
+            values = {name[1:]: (value, translate(value, "zh", values_are_values, _depth + 1))
+                      for name, value in match.groupdict().items()}
+            if values_are_values and any(english == chinese_value and PLAIN_WORD.search(english)
+                                         for english, chinese_value in values.values()):
+                continue
+            return PLACEHOLDER.sub(lambda number: values[number.group(1)][1], chinese)
     return message
 
 
@@ -89,6 +101,7 @@ FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fo
                 "/System/Library/Fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
 
+@functools.lru_cache(maxsize=1)
 def cjk_font():
     """The name of an installed font with Chinese characters that matplotlib can use, or None.
 
@@ -104,7 +117,7 @@ def cjk_font():
         for folder in FONT_FOLDERS:
             for path in sorted(Path(folder).expanduser().rglob("*")) if Path(folder).expanduser().is_dir() else ():
                 if path.suffix.lower() in (".ttf", ".otf", ".ttc") and re.search(
-                        r"CJK|SC|WenQuanYi|wqy|YaHei|SimHei|PingFang|Heiti", path.name):
+                        r"CJK|SC\b|WenQuanYi|wqy|YaHei|msyh|SimHei|PingFang|Heiti", path.name, flags=re.IGNORECASE):
                     try:
                         font_manager.fontManager.addfont(str(path))
                     except (OSError, RuntimeError, ValueError):
@@ -133,7 +146,7 @@ def chinese_figures():
         english_set_text = text.Text.set_text
 
         def set_text(self, s):
-            return english_set_text(self, translate(s) if isinstance(s, str) else s)  # English unless zh
+            return english_set_text(self, translate(s, values_are_values=True) if isinstance(s, str) else s)
 
         set_text.translates = True
         text.Text.set_text = set_text

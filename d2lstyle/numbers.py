@@ -31,15 +31,21 @@ def is_number(value):
 def expected(value, *, at_least=None, above=None, whole=False):
     """None when ``value`` keeps the rule, else what it should be, in words: ``"a whole number >= 1"``.
 
-    ``at_least`` is an inclusive lower bound, ``above`` an exclusive one; ``whole`` asks for an int.
+    ``at_least`` is an inclusive lower bound, ``above`` an exclusive one; ``whole`` asks for an int. Each phrase
+    is written whole, so that :mod:`d2lstyle.i18n` can translate it.
     """
     ok = isinstance(value, int) and not isinstance(value, bool) if whole else is_number(value)
-    words = "a whole number" if whole else "a finite number"
     if at_least is not None:
         ok = ok and value >= at_least
-        words = f"a whole number >= {at_least:g}" if whole else f"a finite number >= {at_least:g}"
     if above is not None:
         ok = ok and value > above
-        words = f"{words} > {above:g}" if at_least is not None else (
-            f"a whole number > {above:g}" if whole else f"a finite number > {above:g}")
-    return None if ok else words  # each phrase whole, so that d2lstyle.i18n translates it
+    if ok:
+        return None
+    if at_least is not None and above is not None:
+        return (f"a whole number >= {at_least:g} > {above:g}" if whole
+                else f"a finite number >= {at_least:g} > {above:g}")
+    if at_least is not None:
+        return f"a whole number >= {at_least:g}" if whole else f"a finite number >= {at_least:g}"
+    if above is not None:
+        return f"a whole number > {above:g}" if whole else f"a finite number > {above:g}"
+    return "a whole number" if whole else "a finite number"

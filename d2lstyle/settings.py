@@ -179,6 +179,7 @@ def get_settings(network=None, seed=None, quick=None, device=None, verbose=True)
     if i18n.language() == "zh":  # D2LSTYLE_LANG=zh or a Chinese locale: messages and figure text in Chinese
         font = i18n.chinese_figures()
         if verbose:
-            print(f"语言：中文（检查函数、建议和图中文字；字体 {font}）" if font else
-                  "语言：中文（检查函数和建议）；图中文字仍为英文：没有找到中文字体，请安装 fonts-noto-cjk")
+            print(i18n.translate(f"language: Chinese (the checks, the advice and figure text; font {font})" if font
+                                 else "language: Chinese (the checks and the advice); figure text stays English: "
+                                      "no font with Chinese characters, install fonts-noto-cjk"))
     return settings

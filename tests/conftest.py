@@ -1,18 +1,12 @@
 """Shared fixtures: small images, a random VGG-19 loaded once, explorers with tiny runs, an empty torch cache;
 notebooks marked slow."""
 
-import os
-
 import pytest
 import torch
 from PIL import Image
 
 import d2lstyle
 from d2lstyle.settings import Settings
-
-# The messages the tests compare are English whatever the machine's locale (LANG=zh_CN.UTF-8 would choose
-# Chinese, d2lstyle.i18n); the tests of the Chinese messages set D2LSTYLE_LANG=zh themselves.
-os.environ["D2LSTYLE_LANG"] = "en"
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,7 @@ def test_figure_text_is_drawn_in_chinese_with_a_cjk_font_and_no_missing_glyphs(c
     monkeypatch.setitem(matplotlib.rcParams, "font.sans-serif", list(matplotlib.rcParams["font.sans-serif"]))
     monkeypatch.setitem(matplotlib.rcParams, "font.family", matplotlib.rcParams["font.family"])
     monkeypatch.setitem(matplotlib.rcParams, "axes.unicode_minus", matplotlib.rcParams["axes.unicode_minus"])
+    monkeypatch.setattr(matplotlib.text.Text, "set_text", matplotlib.text.Text.set_text)  # undone afterwards
     assert i18n.chinese_figures() == i18n.cjk_font()
     fig, ax = plt.subplots()
     monkeypatch.setenv("D2LSTYLE_LANG", "zh")
@@ -75,6 +76,9 @@ def test_figure_text_is_drawn_in_chinese_with_a_cjk_font_and_no_missing_glyphs(c
         warnings.simplefilter("always")
         fig.savefig(tmp_path / "chinese.png")
     assert ax.get_title() == "图片没有缩放" and legend.get_texts()[0].get_text() == "形状为 (3, 4) 的张量"
+    ax.set_ylabel("expected 2, got 3")  # a template whose values are values: translated
+    ax.set_xlabel("expected the cat, got 3")  # "the cat" would stay English in Chinese: left as written
+    assert ax.get_ylabel() == "应为 2，实际得到 3" and ax.get_xlabel() == "expected the cat, got 3"
     assert not [str(warning.message) for warning in caught if "missing from" in str(warning.message)]
     monkeypatch.setenv("D2LSTYLE_LANG", "en")  # the same process in English: text stays as written
     ax.set_xlabel("the picture was not resized")

@@ -258,3 +258,13 @@ def test_a_text_that_comes_back_gets_its_translation_back_and_an_unlike_one_does
     assert by_id["the tensors"].msgstr == "译文" and by_id["the tensors"].flags == []  # exactly as before
     assert by_id["a different note"].msgstr == ""  # not like any obsolete entry
     assert [entry.msgid for entry in back if entry.obsolete] == ["the photo"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "exercises").glob("*.ipynb")), ids=lambda path: path.stem)
+def test_a_chinese_student_version_has_the_english_ones_cells_and_grading(path):
+    """Cell for cell, including the empty code cells of coding questions (which the Chinese labels (编程) and
+    (实验) must bring about as (Coding) and (Experiment) do), so that a Chinese course grades the same way."""
+    english = nbformat.read(path, as_version=4)
+    chinese = nbformat.read(ROOT / "zh" / "exercises" / path.name, as_version=4)
+    assert [(cell.get("id"), cell.cell_type, cell.metadata.get("nbgrader")) for cell in chinese.cells] == \
+        [(cell.get("id"), cell.cell_type, cell.metadata.get("nbgrader")) for cell in english.cells]

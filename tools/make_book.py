@@ -1,6 +1,6 @@
 """Build the website of the series: every notebook with its outputs, a gallery, the student versions, search.
 
-    python tools/make_book.py [--quick] [--out DIR] [NAME ...]     (or: make book [QUICK=1])
+    python tools/make_book.py [--quick] [--lang zh] [--out DIR] [NAME ...]   (or: make book [QUICK=1] [LANG=zh])
 
 1. Runs the notebooks (tools/run_notebooks.py): the original VGG-19 unless D2LSTYLE_NETWORK says otherwise,
    at the full settings, or in quick mode with --quick; a notebook that has not changed is not run again.
@@ -15,6 +15,11 @@
    (build/book-quick with --quick). Open DIR/index.html in a browser; it needs no server and no internet.
 
 NAMEs (e.g. 00_overview) build a site of those notebooks only, for a quick look at a page being written.
+
+``--lang zh`` builds the Chinese site from zh/notebooks and zh/exercises, the notebooks run with D2LSTYLE_LANG=zh
+(Chinese figure text) into build/executed/{full,quick}-zh, staged in build/book-src/{full,quick}-zh, with
+book/index.zh.md as its home page and Sphinx in zh_CN (the search needs jieba), into build/book-zh
+(build/book-quick-zh); the reference pages stay English.
 """
 
 import argparse

@@ -58,7 +58,8 @@ MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 # command-line tools' help and errors, and the errors of the files, images and painter a user meets.
 MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
     ROOT / "d2lstyle" / name for name in (
-        "diagnosis.py", "quality.py", "plotting.py", "command_line.py", "cli.py", "painter_cli.py", "numbers.py",
+        "diagnosis.py", "quality.py", "plotting.py", "settings.py", "command_line.py", "cli.py", "painter_cli.py",
+        "numbers.py",
         "files.py", "images.py", "painter/model_file.py", "painter/training.py", "painter/photos.py",
         "painter/network.py", "painter/settings.py")]
 # The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
@@ -274,10 +275,11 @@ def updated_catalogue(notebook, name, old):
                             group=lambda occurrence: ":".join(part for part in occurrence if part))
 
 
-def merged_catalogue(current, old, catalogue, group):
+def merged_catalogue(current, old, catalogue, group, keep_obsolete=True):
     """``catalogue`` filled with the entries ``current`` (msgid -> occurrences), keeping ``old``'s translations;
     a new msgid inherits, marked fuzzy, the translation of the most similar msgid that left the same ``group`` of
-    occurrences (a notebook's cell, a module), or else of the most similar obsolete entry."""
+    occurrences (a notebook's cell, a module), or else of the most similar obsolete entry. Entries that left are
+    kept as obsolete (``#~``, with their flags) unless not ``keep_obsolete``."""
     old_entries = {entry.msgid: entry for entry in old if not entry.obsolete} if old is not None else {}
     gone = {msgid: entry for msgid, entry in old_entries.items() if msgid not in current and entry.msgstr}
     obsolete = {entry.msgid: entry for entry in old or [] if entry.obsolete and entry.msgstr}
@@ -287,29 +289,37 @@ def merged_catalogue(current, old, catalogue, group):
         if previous is not None and previous.msgstr:
             entry.msgstr, entry.flags = previous.msgstr, list(previous.flags)
             entry.previous_msgid = previous.previous_msgid
-        elif msgid in obsolete:  # the same text back again: its translation is still right
-            entry.msgstr = obsolete.pop(msgid).msgstr
+        elif msgid in obsolete:  # the same text back again: its translation, stale or not, as it was
+            earlier = obsolete.pop(msgid)
+            entry.msgstr, entry.flags, entry.previous_msgid = earlier.msgstr, list(earlier.flags), earlier.previous_msgid
         else:  # new, or still untranslated: a translation of similar English that left may fit
             groups = {group(occurrence) for occurrence in occurrences}
             candidates = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
                           for candidate, entry_gone in gone.items()
                           if groups & {group(occurrence) for occurrence in entry_gone.occurrences}]
             if candidates and max(candidates)[0] >= SIMILAR_ENOUGH:
-                best = max(candidates)[1]
-                entry.msgstr, entry.flags, entry.previous_msgid = gone.pop(best).msgstr, ["fuzzy"], best
+                inherit(entry, max(candidates)[1], gone)
             else:
                 earlier = [(difflib.SequenceMatcher(None, msgid, candidate).ratio(), candidate)
                            for candidate in obsolete]
                 if earlier and max(earlier)[0] >= SIMILAR_OBSOLETE:
-                    best = max(earlier)[1]
-                    entry.msgstr, entry.flags, entry.previous_msgid = obsolete.pop(best).msgstr, ["fuzzy"], best
+                    inherit(entry, max(earlier)[1], obsolete)
         catalogue.append(entry)
-    for msgid, entry in gone.items():
-        catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
-    for msgid, entry in obsolete.items():
-        if msgid not in gone and msgid not in current:
-            catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True))
+    if keep_obsolete:
+        for msgid, entry in list(gone.items()) + [(msgid, entry) for msgid, entry in obsolete.items()
+                                                   if msgid not in gone and msgid not in current]:
+            catalogue.append(polib.POEntry(msgid=msgid, msgstr=entry.msgstr, obsolete=True, flags=list(entry.flags),
+                                           previous_msgid=entry.previous_msgid))
     return catalogue
+
+
+def inherit(entry, source_msgid, entries):
+    """Give ``entry`` the translation of ``entries[source_msgid]`` (removed from ``entries``), marked fuzzy with
+    the English it was written for: the source's own earlier English when the source was stale already, so that
+    a second change before the translator comes shows the whole change."""
+    source = entries.pop(source_msgid)
+    entry.msgstr, entry.flags = source.msgstr, ["fuzzy"]
+    entry.previous_msgid = source.previous_msgid if "fuzzy" in source.flags and source.previous_msgid else source_msgid
 
 
 def catalogue_text(catalogue):
@@ -422,6 +432,10 @@ def translation_problems(entry, terms):
         if not entry.msgstr.startswith("#" * level + " ") or entry.msgstr.startswith("#" * (level + 1)):
             found.append(f"a heading of level {level} stays one")
     found += emphasis_problems(entry.msgstr)
+    printf = sorted(re.findall(r"%\(\w+\)s|%%", entry.msgid))  # argparse's help: %(default)s
+    if printf and (sorted(re.findall(r"%\(\w+\)s|%%", entry.msgstr)) != printf
+                   or re.search(r"%(?!\(\w+\)s|%)", entry.msgstr)):
+        found.append(f"argparse's {printf} appear as in the English, and a lone % is written %%")
     placeholders = sorted(re.findall(r"\{\d+\}", entry.msgid))
     if sorted(re.findall(r"\{\d+\}", entry.msgstr)) != placeholders:
         found.append(f"each placeholder {placeholders} appears once in the translation, as in the English")
@@ -441,6 +455,10 @@ def check(names=None, catalogues=CATALOGUES):
     """Every problem of the catalogues (all, or those of the notebooks ``names``; "messages" is the package's
     catalogue, d2lstyle/locale/zh_CN.po), as messages."""
     terms, found = glossary(), []
+    known = {path.stem for path in Path(catalogues).glob("*.po")} | {"messages"}
+    unknown = sorted(set(names or ()) - known)
+    if unknown:
+        return [f"no catalogue for {', '.join(unknown)} (there are: {', '.join(sorted(known))})"]
     for path in sorted(Path(catalogues).glob("*.po")) + [MESSAGES]:
         if names and path.stem not in names and not (path == MESSAGES and "messages" in names):
             continue
@@ -599,8 +617,8 @@ def message_entries(modules=None, notebooks=None, figure_modules=None):
     for path, templates in sources:
         relative = Path(path).relative_to(ROOT).as_posix()
         for text, line in templates(Path(path).read_text(encoding="utf-8")):
-            if (relative, str(line)) not in entries.setdefault(text, []):
-                entries[text].append((relative, str(line)))
+            if (relative, "") not in entries.setdefault(text, []):  # the file, not the line: moving code
+                entries[text].append((relative, ""))                 # changes no entry
     for path in notebooks if notebooks is not None else sorted(SOURCE.glob(make_exercises.NOTEBOOK_PATTERN)):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
@@ -615,7 +633,7 @@ def update_messages(path=MESSAGES, modules=None):
     """Refresh the package's message catalogue from its modules; True when it changed."""
     old = load_catalogue(path)
     text = catalogue_text(merged_catalogue(message_entries(modules), old, new_catalogue("messages"),
-                                           group=lambda occurrence: occurrence[0]))
+                                           group=lambda occurrence: occurrence[0], keep_obsolete=False))
     if Path(path).exists() and Path(path).read_text(encoding="utf-8") == text:
         return False
     Path(path).parent.mkdir(parents=True, exist_ok=True)
