@@ -268,3 +268,27 @@ def test_a_chinese_student_version_has_the_english_ones_cells_and_grading(path):
     chinese = nbformat.read(ROOT / "zh" / "exercises" / path.name, as_version=4)
     assert [(cell.get("id"), cell.cell_type, cell.metadata.get("nbgrader")) for cell in chinese.cells] == \
         [(cell.get("id"), cell.cell_type, cell.metadata.get("nbgrader")) for cell in english.cells]
+
+
+def test_a_second_change_shows_the_whole_change_and_a_stale_entry_that_comes_back_is_still_stale():
+    def update(notebook, old):
+        return polib.pofile(translate.catalogue_text(translate.updated_catalogue(notebook, "01_small.ipynb", old)),
+                            wrapwidth=0)
+
+    first = "The Gram matrix forgets *where*."
+    catalogue = update(small_notebook(paragraph=first), None)
+    for entry in catalogue:
+        entry.msgstr = "译文"
+    once = "The Gram matrix forgets *where* things are."
+    twice = "The Gram matrix forgets *where* the things are."
+    catalogue = update(small_notebook(paragraph=twice), update(small_notebook(paragraph=once), catalogue))
+    entry = next(entry for entry in catalogue if entry.msgid == twice)
+    assert entry.flags == ["fuzzy"] and entry.previous_msgid == first  # not `once`: the Chinese is for `first`
+    without = small_notebook(paragraph=twice)
+    without.cells[0].source = "# Title"
+    gone = update(without, catalogue)
+    assert [(entry.msgid, entry.flags) for entry in gone if entry.obsolete and entry.msgid == twice] == \
+        [(twice, ["fuzzy"])]
+    back = update(small_notebook(paragraph=twice), gone)
+    entry = next(entry for entry in back if entry.msgid == twice and not entry.obsolete)
+    assert entry.msgstr == "译文" and entry.flags == ["fuzzy"]  # still to be checked by a translator
