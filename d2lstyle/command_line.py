@@ -94,18 +94,27 @@ class HelpInLanguage(argparse.HelpFormatter):
         return super()._format_text(translate(text) if text else text)
 
 
+# argparse's own messages as templates ({0}, {1}: what argparse fills in), so that tools/translate.py finds them
+# and d2lstyle.i18n can translate a usage error.
+ARGPARSE_MESSAGES = ("the following arguments are required: {0}", "unrecognized arguments: {0}",
+                     "invalid choice: {0} (choose from {1})", "expected one argument", "expected at least one argument")
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse's parser with :class:`HelpInLanguage`, whose usage errors (a bad option value) are translated."""
+    """argparse's parser with :class:`HelpInLanguage`, whose usage errors (a bad option value, a missing argument)
+    are translated."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpInLanguage)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        """As argparse's: the usage, then the error, on standard error, and exit status 2."""
         option = re.fullmatch(r"argument (\S+): (.*)", message, flags=re.DOTALL)  # argparse's form
         if option:
             message = f"argument {option.group(1)}: {translate(option.group(2))}"
-        super().error(translate(message))
+        self.print_usage(sys.stderr)
+        self.exit(2, translate(f"{self.prog}: error: {translate(message)}") + "\n")
 
 
 def say(tool, message):

@@ -84,3 +84,20 @@ def test_figure_text_is_drawn_in_chinese_with_a_cjk_font_and_no_missing_glyphs(c
     ax.set_xlabel("the picture was not resized")
     assert ax.get_xlabel() == "the picture was not resized"
     plt.close(fig)
+
+
+def test_the_command_line_tools_answer_a_usage_error_and_help_in_chinese(monkeypatch, capsys):
+    from d2lstyle import cli
+
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["photo.jpg", "painting.jpg", "-o", "out.png", "--style-weight", "-1"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert stopped.value.code == 2 and error.startswith("d2lstyle: 错误: 参数 --style-weight: ") and "'-1'" in error
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "要重画的照片" in capsys.readouterr().out
+    monkeypatch.setenv("D2LSTYLE_LANG", "en")
+    with pytest.raises(SystemExit):
+        cli.main(["photo.jpg"])
+    assert "error: the following arguments are required: STYLE, -o/--output" in capsys.readouterr().err

@@ -292,3 +292,13 @@ def test_a_second_change_shows_the_whole_change_and_a_stale_entry_that_comes_bac
     back = update(small_notebook(paragraph=twice), gone)
     entry = next(entry for entry in back if entry.msgid == twice and not entry.obsolete)
     assert entry.msgstr == "译文" and entry.flags == ["fuzzy"]  # still to be checked by a translator
+
+
+def test_a_plural_ending_may_be_left_out_of_a_translation_but_no_other_placeholder():
+    def problems(msgid, msgstr):
+        return translate.translation_problems(polib.POEntry(msgid=msgid, msgstr=msgstr), [])
+
+    assert problems("wrote {0} ({1} input{2} in {3} s)", "已写出 {0}：{1} 个输入，用时 {3} 秒") == []
+    assert problems("wrote {0} ({1} input{2} in {3} s)", "已写出 {0}：{1} 个输入{2}，用时 {3} 秒") == []
+    assert problems("wrote {0} ({1} input{2} in {3} s)", "已写出 {0}：{1} 个输入，用时秒")[0].startswith("each placeholder")
+    assert problems("not {0}x{1}", "而不是 {0}")[0].startswith("each placeholder")  # x{1} is a number, not an ending

@@ -349,7 +349,7 @@ def spans(text):
     code = [" ".join(span.split()) for span in re.findall(r"`[^`]+`", text)]
     links = re.findall(r"\]\(([^)\s]+)\)", text)
     html = re.findall(r"<[a-z/][^>]*>", text)
-    plain = re.sub(r"\$\$.*?\$\$|\$[^$]+\$|`[^`]+`|\]\([^)]*\)|<[^>]*>", " ", text, flags=re.DOTALL)
+    plain = re.sub(r"\$\$.*?\$\$|\$[^$]+\$|`[^`]+`|\]\([^)]*\)|<[^>]*>|\{\d+\}", " ", text, flags=re.DOTALL)
     numbers = [number_value(digits, unit) for digits, unit in re.findall(
         r"(?<![A-Za-z0-9_.])(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|thousand|万|亿)(?![A-Za-z]))?", plain)]
     return {"maths": sorted(maths), "code": sorted(set(code)), "links": sorted(set(links)), "html": sorted(html),
@@ -436,9 +436,15 @@ def translation_problems(entry, terms):
     if printf and (sorted(re.findall(r"%\(\w+\)s|%%", entry.msgstr)) != printf
                    or re.search(r"%(?!\(\w+\)s|%)", entry.msgstr)):
         found.append(f"argparse's {printf} appear as in the English, and a lone % is written %%")
-    placeholders = sorted(re.findall(r"\{\d+\}", entry.msgid))
-    if sorted(re.findall(r"\{\d+\}", entry.msgstr)) != placeholders:
-        found.append(f"each placeholder {placeholders} appears once in the translation, as in the English")
+    # A placeholder glued to the end of an English word ("input{2}") is a plural ending: Chinese may leave it out.
+    english, chinese = (re.sub(r"\$\$.*?\$\$|\$[^$]+\$|`[^`]+`", " ", text, flags=re.DOTALL)  # not maths' {1}
+                        for text in (entry.msgid, entry.msgstr))
+    endings = set(re.findall(r"[a-z]{3,}(\{\d+\})", english))
+    placeholders = sorted(set(re.findall(r"\{\d+\}", english)) - endings)
+    used = re.findall(r"\{\d+\}", chinese)
+    if sorted(set(used) - endings) != placeholders or len(used) != len(set(used)):
+        found.append(f"each placeholder {placeholders} appears once in the translation, as in the English"
+                     + (f" ({sorted(endings)}, plural endings, may be left out)" if endings else ""))
     if entry.msgid.startswith(HINT) and not entry.msgstr.startswith(HINT + " "):
         found.append(f"a hint keeps its marker '{HINT} '")
     prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$|--[\w-]+", " ", entry.msgid)  # not code, links, maths, options
