@@ -17,6 +17,8 @@ argparse.ArgumentTypeError: expected a finite number >= 0, got '-1' (0 switches 
 import argparse
 import re
 import sys
+import textwrap
+import unicodedata
 
 import torch
 
@@ -84,14 +86,68 @@ def positive_float(text):
 
 
 class HelpInLanguage(argparse.HelpFormatter):
-    """``--help`` in the reader's language (:mod:`d2lstyle.i18n`): each option's help, the description and the
-    epilog pass through :func:`~d2lstyle.i18n.translate` (argparse's own words, such as "usage:", stay English)."""
+    """``--help`` in the reader's language (:mod:`d2lstyle.i18n`): each option's help, the description, the epilog
+    and argparse's own headings ("usage:", "options") pass through :func:`~d2lstyle.i18n.translate`, and Chinese
+    lines are wrapped by the columns they take on a terminal (:func:`wrap_columns`)."""
 
     def _get_help_string(self, action):
         return translate(action.help) if action.help else action.help
 
     def _format_text(self, text):
         return super()._format_text(translate(text) if text else text)
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, translate("usage:") + " " if prefix is None else prefix)
+
+    def start_section(self, heading):
+        super().start_section(translate(heading) if heading else heading)
+
+    def _split_lines(self, text, width):
+        return wrap_columns(self._whitespace_matcher.sub(" ", text).strip(), width)
+
+    def _fill_text(self, text, width, indent):
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return "\n".join(indent + line for line in wrap_columns(text, width - len(indent)))
+
+
+ARGPARSE_HEADINGS = ("usage:", "positional arguments", "options", "show this help message and exit")
+NO_LINE_START = set("，。、；：？！）》」』”’")  # Chinese punctuation that stays at the end of the line before
+
+
+def columns(text):
+    """How many terminal columns ``text`` takes: two for a wide character (Chinese), one for any other.
+
+    >>> columns("VGG-19 网络")
+    11
+    """
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def wrap_columns(text, width):
+    """``text`` in lines of at most ``width`` terminal columns (:func:`columns`), broken at spaces and between
+    two Chinese characters, never inside an English word or before Chinese closing punctuation (which takes the
+    character before it to the next line). Text without
+    wide characters is wrapped as argparse wraps it (:func:`textwrap.wrap`).
+
+    >>> wrap_columns("结果写到哪里（.png 或 .jpg）；不能是输入文件", 20)
+    ['结果写到哪里（.png', '或 .jpg）；不能是输', '入文件']
+    """
+    if columns(text) == len(text):
+        return textwrap.wrap(text, width)
+    lines, line = [], ""
+    for token in re.findall(r"[^\s\u2e80-\uffef]+|\s+|.", text):  # an English word, spaces or one wide character
+        if token.isspace():
+            if line:
+                line += " "
+            continue
+        if line and columns(line + token) > width:
+            carried = ""  # closing punctuation takes the character before it to the new line
+            if token in NO_LINE_START and len(line) > 1 and columns(line[-1]) == 2 and not line[-2].isspace():
+                line, carried = line[:-1], line[-1]
+            lines.append(line.rstrip())
+            line = carried
+        line += token
+    return lines + [line.rstrip()] if line else lines
 
 
 # argparse's own messages as templates ({0}, {1}: what argparse fills in), so that tools/translate.py finds them

@@ -99,7 +99,7 @@ class Controls:
 
     def validate_count(self, count):
         """Raise RecipeError unless ``blend`` and ``masks`` have one entry for each of ``count`` paintings."""
-        for name, values in (("blend weights", self.blend), ("masks", self.masks)):
+        for name, values in (("blend weights", self.blend), ("style masks", self.masks)):
             if values is not None and len(values) != count:
                 raise RecipeError(f"{len(values)} {name} for {count} style image{'s' * (count != 1)}: give one "
                                   f"for each style, in the same order")

@@ -3,8 +3,9 @@
 Every problem a user can cause (a missing image, a corrupt network file, no
 internet for a download, an image too large for memory) is reported as a
 subclass of :class:`D2lStyleError` whose message says what went wrong and what
-to do about it. The command-line tool prints that message on one line and
-exits with a non-zero status instead of showing a traceback.
+to do about it, in the reader's language (:mod:`d2lstyle.i18n`). The
+command-line tool prints that message on one line and exits with a non-zero
+status instead of showing a traceback.
 
 >>> try:
 ...     raise ImageError("cat.jpg: no such file")
@@ -13,9 +14,14 @@ exits with a non-zero status instead of showing a traceback.
 cat.jpg: no such file
 """
 
+from .i18n import translate
+
 
 class D2lStyleError(Exception):
-    """Base class: a problem the user can fix, with a message that says how."""
+    """Base class: a problem the user can fix, with a message that says how (translated when shown)."""
+
+    def __str__(self):
+        return translate(super().__str__())
 
 
 class ImageError(D2lStyleError, ValueError):
@@ -35,7 +41,7 @@ class LayerError(D2lStyleError, KeyError):
 
     def __str__(self):
         # KeyError would print the message with quotes around it.
-        return str(self.args[0]) if self.args else ""
+        return translate(str(self.args[0])) if self.args else ""
 
 
 class RecipeError(D2lStyleError, ValueError):

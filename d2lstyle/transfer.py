@@ -416,7 +416,7 @@ def checked_shapes(recipe, content_img, style_imgs, min_side, style_scale=1.0, d
     >>> checked_shapes(get_recipe("d2l").replace(image_size=200), photo, [painting], 16, 1e6)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    d2lstyle.errors.ImageError: style scale 1e+06 would make the style image 100000000x200000000 pixels, ...
+    d2lstyle.errors.ImageError: style scale 1e+06 would make the style image as large as 100000000x200000000 ...
     """
     for role, img in [("content", content_img)] + [("style", img) for img in style_imgs]:
         if img is not None and min(img.size) < min_side:
@@ -454,9 +454,9 @@ def checked_shapes(recipe, content_img, style_imgs, min_side, style_scale=1.0, d
         style_height, style_width = shape_at_scale(style_shape, largest, min_side)
         if style_height * style_width > limit:
             fitting = math.sqrt(limit * painting_ratio) / max(content_shape)
-            raise ImageError(f"style scale {style_scale:g} would make {name} {style_height}x{style_width} pixels, "
-                             f"over the limit of {limit:,} pixels; use a style scale of {round_down(fitting):g} "
-                             "or less (--style-scale)")
+            raise ImageError(f"style scale {style_scale:g} would make {name} as large as {style_height}x"
+                             f"{style_width} pixels, over the limit of {limit:,} pixels; use a style scale of "
+                             f"{round_down(fitting):g} or less (--style-scale)")
     if device is not None:
         ensure_memory(full, recipe, device)
         for style_shape in style_shapes:

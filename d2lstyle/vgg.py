@@ -52,6 +52,7 @@ def _layer_names(layout):
 
 LAYER_NAMES = _layer_names(VGG19_LAYOUT)
 LAYER_INDEX = {name: index for index, name in enumerate(LAYER_NAMES)}
+LAYER_NAMING = "names are conv{b}_{i}, relu{b}_{i} and pool{b}, for blocks b = 1..5 (e.g. conv1_1, relu4_2, pool3)"
 
 
 def layer_index(name):
@@ -63,11 +64,9 @@ def layer_index(name):
     if name in LAYER_INDEX:
         return LAYER_INDEX[name]
     close = difflib.get_close_matches(str(name), LAYER_NAMES, n=3)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise LayerError(
-        f"VGG-19 has no layer {name!r}{hint} Names are conv{{b}}_{{i}}, relu{{b}}_{{i}} "
-        f"and pool{{b}}, for blocks b = 1..5 (e.g. conv1_1, relu4_2, pool3)"
-    )
+    if close:
+        raise LayerError(f"VGG-19 has no layer {name!r}; did you mean {' or '.join(close)}? ({LAYER_NAMING})")
+    raise LayerError(f"VGG-19 has no layer {name!r} ({LAYER_NAMING})")
 
 
 def layer_table(layout=VGG19_LAYOUT):

@@ -423,8 +423,9 @@ def test_coarse_to_fine_ends_at_the_size_promised(pictures, tmp_path, capsys, st
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--style-scale", "1e6"], "style scale 1e+06 would make the style image 512000000x512000000 pixels, over the "
-                               "limit of 40,000,000 pixels; use a style scale of 12 or less (--style-scale)"),
+    (["--style-scale", "1e6"], "style scale 1e+06 would make the style image as large as 512000000x512000000 "
+                               "pixels, over the limit of 40,000,000 pixels; use a style scale of 12 or less "
+                               "(--style-scale)"),
     (["--style-scale", "1e-6"], "style scale 1e-06 would shrink the style image to less than one pixel; use a "
                                 "style scale of 0.031 or more (the network needs 16 pixels on each side)"),
     (["--size", "100000"], "the image would be 66667x100000 pixels at size 100000, over the limit of 40,000,000 "

@@ -292,7 +292,7 @@ def test_controls_refuse_what_cannot_work():
         Controls(style_scale=math.inf)
     with pytest.raises(RecipeError, match="3 blend weights for 2 style images"):
         Controls(blend=(1.0, 1.0, 1.0)).validate_count(2)
-    with pytest.raises(RecipeError, match="1 masks for 2 style images"):
+    with pytest.raises(RecipeError, match="1 style masks for 2 style images"):
         Controls(masks=(None,)).validate_count(2)
     assert Controls().blend_for(4) == (0.25,) * 4
     assert Controls(masks=(Image.new("L", (2, 2), 255), None)).blend_for(2) == (1.0, 1.0)

@@ -189,7 +189,8 @@ def test_a_size_that_cannot_fit_is_refused_before_the_run(content, style, random
 
 
 @pytest.mark.parametrize("changes, style_scale, message", [
-    ({}, 1e6, r"style scale 1e\+06 would make the style image \d+x\d+ pixels, over the limit of 40,000,000 pixels; "
+    ({}, 1e6, r"style scale 1e\+06 would make the style image as large as \d+x\d+ pixels, over the limit of "
+              r"40,000,000 pixels; "
               r"use a style scale of [\d.]+ or less \(--style-scale\)"),
     ({}, 1e-6, r"style scale 1e-06 would shrink the style image to less than one pixel; use a style scale of "
                r"[\d.]+ or more \(the network needs 16 pixels"),

@@ -55,11 +55,12 @@ HINT = "HINT:"
 GLOSSARY = ZH / "glossary.tsv"
 MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 # The modules whose messages d2lstyle.i18n translates: the exercise checkers, the advice at the end of a run, the
-# command-line tools' help and errors, and the errors of the files, images and painter a user meets.
+# command-line tools' help and errors, and every error a user can meet (d2lstyle.errors translates them).
 MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
     ROOT / "d2lstyle" / name for name in (
         "diagnosis.py", "quality.py", "plotting.py", "settings.py", "command_line.py", "cli.py", "painter_cli.py",
-        "numbers.py",
+        "numbers.py", "checkpoints.py", "colour.py", "controls.py", "devices.py", "losses.py", "masks.py",
+        "networks.py", "recipes.py", "runlog.py", "training.py", "transfer.py", "vgg.py",
         "files.py", "images.py", "painter/model_file.py", "painter/training.py", "painter/photos.py",
         "painter/network.py", "painter/settings.py")]
 # The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
@@ -447,9 +448,11 @@ def translation_problems(entry, terms):
                      + (f" ({sorted(endings)}, plural endings, may be left out)" if endings else ""))
     if entry.msgid.startswith(HINT) and not entry.msgstr.startswith(HINT + " "):
         found.append(f"a hint keeps its marker '{HINT} '")
-    prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$|--[\w-]+", " ", entry.msgid)  # not code, links, maths, options
+    # Not code, links, maths, options, a quoted value ('luminance') or a path; nor a title's Title Case words.
+    prose = re.sub(r"`[^`\n]+`|\]\([^)]*\)|\$[^$]*\$|--[\w-]+|'[\w./-]+'|\S*/\S*", " ", entry.msgid)
     for term, chinese_term in terms:
-        if english_term(term).search(prose) and chinese_term not in entry.msgstr:
+        used = [match.group() for match in english_term(term).finditer(prose)]
+        if any(" " not in words or not words.istitle() for words in used) and chinese_term not in entry.msgstr:
             found.append(f"{term!r} is {chinese_term!r} (zh/glossary.tsv)")
     traditional = sorted(set(entry.msgstr) & TRADITIONAL_ONLY)
     if traditional:
@@ -501,6 +504,10 @@ def message_templates(source):
                 skipped.add(id(first.value))
         if isinstance(node, ast.Dict):
             skipped.update(id(key) for key in node.keys if key is not None)
+    listed = set()  # the strings of a list of single words to translate (command_line.ARGPARSE_HEADINGS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) in WORD_LISTS for target in node.targets):
+            listed.update(id(item) for item in ast.walk(node.value))
     found, inside = [], set()
     for node in ast.walk(tree):
         if id(node) in skipped or id(node) in inside:
@@ -509,7 +516,7 @@ def message_templates(source):
         if text is None:
             continue
         inside.update(id(part) for part in string_parts(node))
-        if is_message(text):
+        if is_message(text) or id(node) in listed:
             found.append((text, node.lineno))
     return sorted(found, key=lambda item: item[1])
 
@@ -527,6 +534,8 @@ def is_message(text):
     return len(words) >= 2 or (has_value and any(re.fullmatch(r"[A-Za-z]{4,}:?", word) for word in words))
 
 
+# Names of tuples whose strings are messages even when one word ("usage:", "options").
+WORD_LISTS = {"ARGPARSE_HEADINGS"}
 # Calls whose text shows in a figure: their positional arguments are figure text (titles, labels, legends).
 FIGURE_CALLS = {"show_images", "set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel",
                 "legend", "text", "annotate", "set_yticklabels", "set_xticklabels"}
