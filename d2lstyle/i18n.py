@@ -1,7 +1,8 @@
-r"""Messages in the reader's language: English, or Simplified Chinese (简体中文).
+r"""Messages in the reader's language: English, Simplified Chinese (简体中文) or Traditional Chinese (繁體中文).
 
-The language is ``D2LSTYLE_LANG`` (``zh``, ``zh_CN``, ``en``, ...) when it is set, else the locale's
-(``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` chooses Chinese), else English.
+The language is ``D2LSTYLE_LANG`` (``zh``, ``zh_CN``, ``zh_TW``, ``en``, ...) when it is set, else the locale's
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` chooses Simplified Chinese, ``zh_TW.UTF-8`` Traditional),
+else English.
 
 The messages a learner reads (the exercise checkers' diagnoses, the advice at the end of a run, the command-line
 tools' help and errors, figure titles and labels) are written in English in the code and the notebooks.
@@ -10,12 +11,15 @@ tools' help and errors, figure titles and labels) are written in English in the 
 stands for a value the code fills in (an f-string's ``{...}``). A message matches a template when it reads the
 same with some text in place of each placeholder; the Chinese template (``msgstr``) is then filled with those
 texts, themselves translated where they are messages too. An English message the catalogue does not know
-stays English. ``python tools/translate.py messages`` keeps the catalogue in step with the code.
+stays English. ``python tools/translate.py messages`` keeps the catalogue in step with the code, and
+``python tools/traditional.py`` converts it into ``zh_TW.po``.
 
 >>> translate("the loss became NaN or infinite: lower the learning rate or the loss weights", "en")
 'the loss became NaN or infinite: lower the learning rate or the loss weights'
 >>> translate("gram_matrix: all 4 checks passed.", "zh")
 'gram_matrix: 4 项检查全部通过。'
+>>> translate("gram_matrix: all 4 checks passed.", "zh_TW")
+'gram_matrix: 4 項檢查全部通過。'
 """
 
 import functools
@@ -23,34 +27,42 @@ import os
 import re
 from pathlib import Path
 
-CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh_CN.po"
+LOCALE = Path(__file__).resolve().parent / "locale"
+CATALOGUES = {"zh": LOCALE / "zh_CN.po", "zh_TW": LOCALE / "zh_TW.po"}  # zh_TW: tools/traditional.py converts
+TRADITIONAL_LOCALES = ("zh_tw", "zh_hk", "zh_mo", "zh_hant")
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
 LONGEST = 2000  # characters: a longer text is left as it is (matching it against every template would be slow)
 PLAIN_WORD = re.compile(r"(?<![\w.-])[a-z]{3,}(?![\w-])")  # "loss", "the": not relu5_1, VGG-19 or px
 
 
 def language(environ=None):
-    """``"zh"`` or ``"en"``: ``D2LSTYLE_LANG`` if set, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
+    """``"zh"`` (Simplified Chinese), ``"zh_TW"`` (Traditional) or ``"en"``: ``D2LSTYLE_LANG`` if set, else the
+    locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``). Taiwan's, Hong Kong's and Macao's locales and ``zh-Hant``
+    choose Traditional characters.
 
     >>> language({"D2LSTYLE_LANG": "zh_CN"}), language({"LANG": "zh_CN.UTF-8"}), language({"LANG": "C.UTF-8"})
     ('zh', 'zh', 'en')
+    >>> language({"LANG": "zh_TW.UTF-8"}), language({"D2LSTYLE_LANG": "zh-Hant"})
+    ('zh_TW', 'zh_TW')
     """
     environ = os.environ if environ is None else environ
     for name in ("D2LSTYLE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name, "")
+        value = environ.get(name, "").lower().replace("-", "_")
         if value:
-            return "zh" if value.lower().startswith("zh") else "en"
+            if not value.startswith("zh"):
+                return "en"
+            return "zh_TW" if value.startswith(TRADITIONAL_LOCALES) else "zh"
     return "en"
 
 
-@functools.lru_cache(maxsize=1)
-def _templates():
+@functools.lru_cache(maxsize=2)
+def _templates(lang="zh"):
     """(exact message -> Chinese, [(regex of an English template, Chinese template)], the templates with the
-    most literal text first, so that the most specific one matches)."""
+    most literal text first, so that the most specific one matches), from ``lang``'s catalogue."""
     import polib  # only when a Chinese message is wanted
 
     exact, patterns = {}, []
-    for entry in polib.pofile(str(CATALOGUE)):
+    for entry in polib.pofile(str(CATALOGUES[lang])):
         if entry.obsolete or not entry.msgstr or "fuzzy" in entry.flags:
             continue
         if PLACEHOLDER.search(entry.msgid):
@@ -60,11 +72,15 @@ def _templates():
             literal = sum(len(part) for part in parts[::2])
             if not re.search(r"[A-Za-z]", "".join(parts[::2])):
                 continue  # a template of placeholders only would match any message
-            patterns.append((literal, re.compile(regex, re.DOTALL), entry.msgstr))
+            # A placeholder glued to the template's text ("--{0}-weight", "image{1}") holds part of a name or a
+            # plural ending, not a message: its value is translated only when it holds a space (" (a folder)").
+            glued = {parts[index] for index in range(1, len(parts), 2)
+                     if re.search(r"[\w-]$", parts[index - 1]) or re.match(r"[\w-]", parts[index + 1])}
+            patterns.append((literal, re.compile(regex, re.DOTALL), entry.msgstr, glued))
         else:
             exact[entry.msgid] = entry.msgstr
     patterns.sort(key=lambda item: -item[0])
-    return exact, [(regex, chinese) for _, regex, chinese in patterns]
+    return exact, [(regex, chinese, glued) for _, regex, chinese, glued in patterns]
 
 
 def translate(message, lang=None, values_are_values=False, _depth=0):
@@ -73,23 +89,45 @@ def translate(message, lang=None, values_are_values=False, _depth=0):
     matches only when no placeholder takes an English word that stays English: "step {0}" translates "step 3",
     not "step 3: loss 2.1".
 
+    A message no template matches is translated in pieces: the parts of a list joined by "; " (a hint added
+    after "; ", the differences of two runs), and what stands in parentheses.
+
     >>> translate("step 3: loss 2.1", "zh", values_are_values=True)
     'step 3: loss 2.1'
+    >>> translate("the content term is missing; the layer before it; not a message", "zh")
+    '缺少内容项；它的前一层；not a message'
+    >>> translate(" (the layer before it)", "zh")
+    '（它的前一层）'
     """
-    if (lang or language()) != "zh" or not message or _depth > 3 or len(message) > LONGEST:
+    lang = lang or language()
+    if lang not in CATALOGUES or not message or _depth > 3 or len(message) > LONGEST:
         return message
-    exact, patterns = _templates()
+    exact, patterns = _templates(lang)
     if message in exact:
         return exact[message]
-    for regex, chinese in patterns:
+    for regex, chinese, glued in patterns:
         match = regex.fullmatch(message)
         if match:
-            values = {name[1:]: (value, translate(value, "zh", values_are_values, _depth + 1))
+            values = {name[1:]: (value, value if name[1:] in glued and " " not in value
+                                 else translate(value, lang, values_are_values, _depth + 1))
                       for name, value in match.groupdict().items()}
             if values_are_values and any(english == chinese_value and PLAIN_WORD.search(english)
                                          for english, chinese_value in values.values()):
                 continue
             return PLACEHOLDER.sub(lambda number: values[number.group(1)][1], chinese)
+    return message if values_are_values else _translate_pieces(message, lang, _depth)
+
+
+def _translate_pieces(message, lang, depth):
+    """``message`` translated piece by piece (:func:`translate`), or unchanged when no piece changes."""
+    pieces = message.split("; ")
+    if len(pieces) > 1:
+        translated = [translate(piece, lang, _depth=depth + 1) for piece in pieces]
+        return "；".join(translated) if translated != pieces else message
+    bracketed = re.fullmatch(r"\s*\((.+)\)\s*", message, flags=re.DOTALL)
+    if bracketed:
+        inside = translate(bracketed.group(1), lang, _depth=depth + 1)
+        return f"（{inside}）" if inside != bracketed.group(1) else message
     return message
 
 

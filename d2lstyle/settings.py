@@ -176,7 +176,7 @@ def get_settings(network=None, seed=None, quick=None, device=None, verbose=True)
     )
     if verbose:
         print(settings.describe())
-    if i18n.language() == "zh":  # D2LSTYLE_LANG=zh or a Chinese locale: messages and figure text in Chinese
+    if i18n.language() != "en":  # D2LSTYLE_LANG=zh or a Chinese locale: messages and figure text in Chinese
         font = i18n.chinese_figures()
         if verbose:
             print(i18n.translate(f"language: Chinese (the checks, the advice and figure text; font {font})" if font

@@ -1067,3 +1067,15 @@ def test_an_unwritten_exercise_says_so_in_chinese(monkeypatch):
     with pytest.raises(NotImplementedError) as failure:
         exercises.check_gram_matrix(not_written_yet)
     assert str(failure.value).startswith("gram_matrix") and CJK.search(str(failure.value))
+
+
+def test_the_checkers_answer_in_traditional_chinese_too(capsys, monkeypatch):
+    """D2LSTYLE_LANG=zh_TW (or LANG=zh_TW.UTF-8): d2lstyle/locale/zh_TW.po, converted by tools/traditional.py."""
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh_TW")
+    exercises.check_gram_matrix(d2lstyle.gram_matrix)
+    assert "項檢查全部通過" in capsys.readouterr().out
+    checker, mutant, _ = ALL_CASES[0]
+    with pytest.raises(AssertionError) as failure:
+        getattr(exercises, checker)(mutant)
+    message = str(failure.value).partition(": ")[2]
+    assert CJK.search(message) and not set(message) & set("们这个为与图数学层据损开关体实点线计经网络设区对应变测试页参义输")

@@ -23,7 +23,7 @@ def catalogue(tmp_path, monkeypatch):
         po.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=flags))
     path = tmp_path / "zh_CN.po"
     po.save(str(path))
-    monkeypatch.setattr(i18n, "CATALOGUE", path)
+    monkeypatch.setitem(i18n.CATALOGUES, "zh", path)
     i18n._templates.cache_clear()
     yield path
     i18n._templates.cache_clear()
@@ -35,6 +35,9 @@ def test_the_language_comes_from_d2lstyle_lang_then_the_locale():
     assert i18n.language({"LANG": "zh_TW.UTF-8", "D2LSTYLE_LANG": "en"}) == "en"
     assert i18n.language({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_GB.UTF-8"}) == "zh"
     assert i18n.language({"D2LSTYLE_LANG": "", "LANG": "de_DE.UTF-8"}) == "en"
+    assert i18n.language({"LANG": "zh_TW.UTF-8"}) == i18n.language({"LC_ALL": "zh_HK.UTF-8"}) == "zh_TW"
+    assert i18n.language({"D2LSTYLE_LANG": "zh-Hant"}) == i18n.language({"D2LSTYLE_LANG": "zh-TW"}) == "zh_TW"
+    assert i18n.language({"D2LSTYLE_LANG": "zh-Hans"}) == i18n.language({"D2LSTYLE_LANG": "zh_SG"}) == "zh"
 
 
 def test_a_template_is_filled_in_the_chinese_order_and_its_values_translated(catalogue):
@@ -101,3 +104,41 @@ def test_the_command_line_tools_answer_a_usage_error_and_help_in_chinese(monkeyp
     with pytest.raises(SystemExit):
         cli.main(["photo.jpg"])
     assert "error: the following arguments are required: STYLE, -o/--output" in capsys.readouterr().err
+
+
+def test_chinese_help_fits_the_terminal_and_argparse_headings_are_translated(monkeypatch, capsys):
+    from d2lstyle import cli
+    from d2lstyle.command_line import columns
+
+    monkeypatch.setenv("D2LSTYLE_LANG", "zh")
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to COLUMNS - 2
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("用法： d2lstyle") and "选项:" in lines and "位置参数:" in lines  # argparse adds the ":"
+    too_wide = [line for line in lines if columns(line) > 98]
+    assert not too_wide, too_wide[:3]
+
+
+def test_wrapping_counts_two_columns_for_a_chinese_character_and_keeps_words_and_punctuation():
+    from d2lstyle.command_line import columns, wrap_columns
+
+    assert columns("ab 中文，") == 9  # a, b, space: 1 each; 中, 文, ，: 2 each
+    assert wrap_columns("这是 --style-weight 的值，不是步数", 12) == ["这是", "--style-weight", "的值，不是步", "数"]
+    assert wrap_columns("plain English text is wrapped at spaces", 12) == ["plain", "English text", "is wrapped",
+                                                                          "at spaces"]
+
+
+@pytest.mark.parametrize("lang, expected", [("zh", "没有这个文件"), ("zh_TW", "沒有這個檔案"), ("en", "no such file")])
+def test_an_error_the_user_causes_is_in_the_readers_language(lang, expected, monkeypatch, capsys, tmp_path):
+    from d2lstyle import cli, load_image
+    from d2lstyle.errors import ImageError
+
+    monkeypatch.setenv("D2LSTYLE_LANG", lang)
+    missing = tmp_path / "photo.jpg"
+    with pytest.raises(ImageError) as raised:
+        load_image(missing)
+    assert str(raised.value) == f"{missing}: {expected}"  # in a notebook's traceback too
+    assert cli.main([str(missing), str(missing), "-o", str(tmp_path / "out.png")]) != 0
+    assert f"{missing}: {expected}" in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()

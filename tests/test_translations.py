@@ -10,6 +10,10 @@ Why the Chinese notebooks need not all run in CI: their code cells are the Engli
 line, comments aside), the English notebooks run in CI, and the translated comments are checked to leave
 every cell valid Python. One Chinese notebook runs end to end (tests/test_notebooks_run.py) to show that
 the edition as generated runs.
+
+The Traditional Chinese edition (zh-TW/, d2lstyle/locale/zh_TW.po) is converted from the Simplified one by
+tools/traditional.py (OpenCC): tested to be what the tool writes today, the same cells, grading and code, and
+free of Simplified characters.
 """
 
 import ast
@@ -25,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = importlib.util.spec_from_file_location("translate", ROOT / "tools" / "translate.py")
 translate = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(translate)
+SPEC = importlib.util.spec_from_file_location("traditional", ROOT / "tools" / "traditional.py")
+traditional = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(traditional)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob(translate.make_exercises.NOTEBOOK_PATTERN))
 
@@ -302,3 +309,47 @@ def test_a_plural_ending_may_be_left_out_of_a_translation_but_no_other_placehold
     assert problems("wrote {0} ({1} input{2} in {3} s)", "已写出 {0}：{1} 个输入{2}，用时 {3} 秒") == []
     assert problems("wrote {0} ({1} input{2} in {3} s)", "已写出 {0}：{1} 个输入，用时秒")[0].startswith("each placeholder")
     assert problems("not {0}x{1}", "而不是 {0}")[0].startswith("each placeholder")  # x{1} is a number, not an ending
+
+
+# --- the Traditional Chinese edition (tools/traditional.py) -----------------------------------------------------
+
+# Common characters whose Traditional form differs (们 -> 們, ...): none may be left in zh-TW/.
+SIMPLIFIED_ONLY = set("们这个为与图数学层据损开关体实点线计经网络设区对应变测试页参义输处将会从时来后说还过两样种历权练习")
+assert not SIMPLIFIED_ONLY & translate.TRADITIONAL_ONLY
+
+
+def test_zh_tw_is_what_the_tool_writes_today(tmp_path):
+    written = traditional.build(target=tmp_path)
+    assert {path.relative_to(tmp_path) for path in written} == {
+        path.relative_to(ROOT / "zh") for folder in traditional.FOLDERS for path in (ROOT / "zh" / folder).glob("*.ipynb")}
+    for path in written:
+        committed = ROOT / "zh-TW" / path.relative_to(tmp_path)
+        assert committed.exists() and committed.read_bytes() == path.read_bytes(), \
+            f"{committed.relative_to(ROOT)} differs from what `make zh` writes"
+    extra = {path.relative_to(ROOT / "zh-TW") for path in (ROOT / "zh-TW").rglob("*.ipynb")} - \
+        {path.relative_to(tmp_path) for path in written}
+    assert not extra, f"zh-TW holds notebooks with no Simplified source: {sorted(map(str, extra))}"
+    catalogue = tmp_path / "zh_TW.po"
+    assert traditional.build_messages(target=catalogue)
+    assert catalogue.read_bytes() == traditional.MESSAGES_TRADITIONAL.read_bytes(), \
+        "d2lstyle/locale/zh_TW.po differs from what `make zh` writes"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "zh").glob("*/*.ipynb")), ids=lambda path: path.parent.name + "/" + path.stem)
+def test_a_traditional_notebook_is_the_simplified_one_in_traditional_characters(path):
+    simplified = nbformat.read(path, as_version=4)
+    converted = nbformat.read(ROOT / "zh-TW" / path.parent.name / path.name, as_version=4)
+    assert converted.metadata["d2lstyle"]["language"] == "zh_TW"
+    assert {key: value for key, value in converted.metadata.items() if key != "d2lstyle"} == \
+        {key: value for key, value in simplified.metadata.items() if key != "d2lstyle"}
+    assert [(cell.get("id"), cell.cell_type, cell.metadata) for cell in converted.cells] == \
+        [(cell.get("id"), cell.cell_type, cell.metadata) for cell in simplified.cells]  # nbgrader, slides
+    chinese_characters = 0
+    for before, after in zip(simplified.cells, converted.cells):
+        if before.cell_type == "code":
+            assert translate.code_without_comments(after.source) == translate.code_without_comments(before.source)
+        left = sorted(set(after.source) & SIMPLIFIED_ONLY)
+        assert not left, f"cell {after.get('id')}: Simplified characters {left}"
+        assert re.findall(r"\]\([^)]*\)", after.source) == re.findall(r"\]\([^)]*\)", before.source)  # links
+        chinese_characters += len(re.findall(r"[\u4e00-\u9fff]", after.source))
+    assert chinese_characters > 100  # Chinese text, not an English notebook
