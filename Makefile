@@ -46,15 +46,15 @@ DIR ?= notebooks
 # zh/exercises with DIR=exercises), and the checkers answer in Chinese; LANG=zh_TW (or zh_TW.UTF-8, zh_HK.UTF-8):
 # the Traditional Chinese edition, zh-TW/.
 CHINESE := $(filter zh%,$(LANG))
-TRADITIONAL := $(filter zh_TW% zh-TW% zh_HK% zh-HK% zh_MO% zh-Hant%,$(LANG))
+TRADITIONAL := $(filter zh_TW% zh-TW% zh_tw% zh-tw% zh_HK% zh-HK% zh_MO% zh-MO% zh-Hant% zh_Hant%,$(LANG))
 ZH_FOLDER := $(if $(TRADITIONAL),zh-TW,zh)
 ZH_LANG := $(if $(TRADITIONAL),zh_TW,zh)
 # ... and JupyterLab's own menus in Chinese (the language packs jupyterlab-language-pack-zh-CN and -zh-TW), with
 # settings of its own in build/, so that the English sessions keep theirs.
 ZH_LAB_SETTINGS := build/jupyterlab-settings-$(ZH_FOLDER)
-# LANG=zh on make's command line reaches the programs make starts, where it is no locale ("cannot set LC_CTYPE"):
-# they get C.UTF-8 instead. A real locale (zh_CN.UTF-8) is passed on as it is.
-CHILD_LANG := $(if $(filter zh zh_CN zh-CN zh_TW zh-TW,$(LANG)),LANG=C.UTF-8)
+# LANG=zh (or zh_TW, any name without an encoding) on make's command line reaches the programs make starts, where
+# it is no locale ("cannot set LC_CTYPE"): they get C.UTF-8 instead. A real locale (zh_CN.UTF-8) is passed on.
+CHILD_LANG := $(if $(CHINESE),$(if $(findstring .,$(LANG)),,LANG=C.UTF-8))
 BENCH_DEVICE ?= cpu
 
 # The browser test of the explorer drives Debian's Chromium (never a downloaded one).

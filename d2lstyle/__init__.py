@@ -23,8 +23,8 @@ import torch
 
 from .checkpoints import load_checkpoint, save_checkpoint
 from .controls import Controls
-from .errors import (CheckpointError, D2lStyleError, ImageError, LayerError, MemoryEstimateError, NetworkError,
-                     NetworkUnavailableError, RecipeError, SettingsError)
+from .errors import (CheckpointError, D2lStyleError, ImageError, InputError, LayerError, MemoryEstimateError,
+                     NetworkError, NetworkUnavailableError, RecipeError, SettingsError)
 from .images import (IMAGENET_MEAN, IMAGENET_STD, bundled_image, bundled_images, denormalize, load_image,
                      normalize, postprocess, preprocess, resize, save_image)
 from .losses import content_loss, gram_matrix, style_loss, tv_loss

@@ -27,6 +27,7 @@ from PIL import Image
 from torch import nn
 
 from . import images
+from .errors import InputError
 from .vgg import VGG19
 
 # --- luminance and chrominance ---------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def with_chrominance_of(x, photo):
     True
     """
     if x.shape != photo.shape:
-        raise ValueError(f"with_chrominance_of: shapes {tuple(x.shape)} and {tuple(photo.shape)} differ")
+        raise InputError(f"with_chrominance_of: shapes {tuple(x.shape)} and {tuple(photo.shape)} differ")
     yiq_x = rgb_to_yiq(images.denormalize(x.double()))
     yiq_p = rgb_to_yiq(images.denormalize(photo.double()))
     combined = torch.cat([yiq_x[:, :1], yiq_p[:, 1:]], dim=1)

@@ -112,6 +112,7 @@ class HelpInLanguage(argparse.HelpFormatter):
 
 ARGPARSE_HEADINGS = ("usage:", "positional arguments", "options", "show this help message and exit")
 NO_LINE_START = set("，。、；：？！）》」』”’")  # Chinese punctuation that stays at the end of the line before
+NO_LINE_END = set("（《「『“‘")  # ... and that goes to the start of the next line
 
 
 def columns(text):
@@ -125,8 +126,8 @@ def columns(text):
 
 def wrap_columns(text, width):
     """``text`` in lines of at most ``width`` terminal columns (:func:`columns`), broken at spaces and between
-    two Chinese characters, never inside an English word or before Chinese closing punctuation (which takes the
-    character before it to the next line). Text without
+    two Chinese characters, never inside an English word, before Chinese closing punctuation (which takes the
+    character before it to the next line) or after an opening bracket. Text without
     wide characters is wrapped as argparse wraps it (:func:`textwrap.wrap`).
 
     >>> wrap_columns("结果写到哪里（.png 或 .jpg）；不能是输入文件", 20)
@@ -144,6 +145,8 @@ def wrap_columns(text, width):
             carried = ""  # closing punctuation takes the character before it to the new line
             if token in NO_LINE_START and len(line) > 1 and columns(line[-1]) == 2 and not line[-2].isspace():
                 line, carried = line[:-1], line[-1]
+            if line[-1:] in NO_LINE_END and len(line) > 1:  # an opening bracket goes with what it opens
+                line, carried = line[:-1], line[-1] + carried
             lines.append(line.rstrip())
             line = carried
         line += token

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from .errors import MemoryEstimateError
+from .errors import InputError, MemoryEstimateError
 from .vgg import layer_index, layer_table
 
 
@@ -31,15 +31,15 @@ def pick_device(name=None):
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device {name!r}; use cpu, cuda or mps") from None
+        raise InputError(f"unknown device {name!r}; use cpu, cuda or mps") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for, but PyTorch sees no CUDA GPU here; use --device cpu")
+        raise InputError("device cuda was asked for, but PyTorch sees no CUDA GPU here; use --device cpu")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"device {name} was asked for, but there are only {torch.cuda.device_count()} CUDA GPUs")
+        raise InputError(f"device {name} was asked for, but there are only {torch.cuda.device_count()} CUDA GPUs")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("device mps was asked for, but it is not available here; use --device cpu")
+        raise InputError("device mps was asked for, but it is not available here; use --device cpu")
     if device.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {name!r}; use cpu, cuda or mps")
+        raise InputError(f"unknown device {name!r}; use cpu, cuda or mps")
     return device
 
 

@@ -24,6 +24,10 @@ class D2lStyleError(Exception):
         return translate(super().__str__())
 
 
+class InputError(D2lStyleError, ValueError):
+    """A value a function cannot take: an unknown device, an empty list of paintings, tensors of other shapes."""
+
+
 class ImageError(D2lStyleError, ValueError):
     """An image file is missing, unreadable, too large or too small."""
 

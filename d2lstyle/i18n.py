@@ -76,11 +76,15 @@ def _templates(lang="zh"):
             # plural ending, not a message: its value is translated only when it holds a space (" (a folder)").
             glued = {parts[index] for index in range(1, len(parts), 2)
                      if re.search(r"[\w-]$", parts[index - 1]) or re.match(r"[\w-]", parts[index + 1])}
-            patterns.append((literal, re.compile(regex, re.DOTALL), entry.msgstr, glued))
+            # A list joined by "; " follows a colon or a semicolon ("...: {0}"): only there may a value hold one,
+            # so that "{0} (was {1}, now {2})" cannot swallow the rest of a list.
+            lists = {parts[index] for index in range(1, len(parts), 2)
+                     if re.search(r"[:;] ", "".join(parts[:index:2]))}
+            patterns.append((literal, re.compile(regex, re.DOTALL), entry.msgstr, glued, lists))
         else:
             exact[entry.msgid] = entry.msgstr
     patterns.sort(key=lambda item: -item[0])
-    return exact, [(regex, chinese, glued) for _, regex, chinese, glued in patterns]
+    return exact, [pattern[1:] for pattern in patterns]
 
 
 def translate(message, lang=None, values_are_values=False, _depth=0):
@@ -105,9 +109,9 @@ def translate(message, lang=None, values_are_values=False, _depth=0):
     exact, patterns = _templates(lang)
     if message in exact:
         return exact[message]
-    for regex, chinese, glued in patterns:
+    for regex, chinese, glued, lists in patterns:
         match = regex.fullmatch(message)
-        if match:
+        if match and all(name[1:] in lists or "; " not in value for name, value in match.groupdict().items()):
             values = {name[1:]: (value, value if name[1:] in glued and " " not in value
                                  else translate(value, lang, values_are_values, _depth + 1))
                       for name, value in match.groupdict().items()}
@@ -135,13 +139,16 @@ def _translate_pieces(message, lang, depth):
 # of other systems. matplotlib's default, DejaVu Sans, has none: a Chinese title would show empty boxes.
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+# Traditional characters (zh_TW) with Taiwan's glyph shapes first, where installed (fonts-noto-cjk has them).
+CJK_FONTS_TRADITIONAL = ("Noto Sans CJK TC", "Noto Sans TC", "Source Han Sans TC", "PingFang TC", "Microsoft JhengHei")
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
                 "/System/Library/Fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
 
-@functools.lru_cache(maxsize=1)
-def cjk_font():
-    """The name of an installed font with Chinese characters that matplotlib can use, or None.
+@functools.lru_cache(maxsize=2)
+def cjk_font(lang="zh"):
+    """The name of an installed font with Chinese characters that matplotlib can use (for ``lang`` "zh_TW", one
+    with Taiwan's glyph shapes where there is one), or None.
 
     A font installed after matplotlib built its font list (as the set-up installs fonts-noto-cjk) is added.
     """
@@ -149,13 +156,14 @@ def cjk_font():
 
     def known():
         names = {font.name for font in font_manager.fontManager.ttflist}
-        return next((name for name in CJK_FONTS if name in names), None)
+        wanted = (CJK_FONTS_TRADITIONAL if lang == "zh_TW" else ()) + CJK_FONTS
+        return next((name for name in wanted if name in names), None)
 
     if known() is None:
         for folder in FONT_FOLDERS:
             for path in sorted(Path(folder).expanduser().rglob("*")) if Path(folder).expanduser().is_dir() else ():
                 if path.suffix.lower() in (".ttf", ".otf", ".ttc") and re.search(
-                        r"CJK|SC\b|WenQuanYi|wqy|YaHei|msyh|SimHei|PingFang|Heiti", path.name, flags=re.IGNORECASE):
+                        r"CJK|[ST]C\b|WenQuanYi|wqy|YaHei|msyh|SimHei|PingFang|Heiti", path.name, flags=re.IGNORECASE):
                     try:
                         font_manager.fontManager.addfont(str(path))
                     except (OSError, RuntimeError, ValueError):
@@ -173,7 +181,7 @@ def chinese_figures():
     import matplotlib
     from matplotlib import text
 
-    font = cjk_font()
+    font = cjk_font(language())
     if font is None:
         return None
     matplotlib.rcParams["font.sans-serif"] = [font] + [name for name in matplotlib.rcParams["font.sans-serif"]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, InputError
 from .files import describe_file, validate_output_path, write_atomically
 
 # ImageNet statistics of the RGB channels (values in [0, 1]), used by
@@ -235,7 +235,7 @@ def postprocess(x):
     if x.dim() == 3:
         x = x.unsqueeze(0)
     if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
-        raise ValueError(f"postprocess expects a tensor of shape (1, 3, H, W), got {tuple(x.shape)}")
+        raise InputError(f"postprocess expects a tensor of shape (1, 3, H, W), got {tuple(x.shape)}")
     pixels = denormalize(x)[0].clamp(0, 1).permute(1, 2, 0)
     return Image.fromarray(torch.round(pixels * 255).to(torch.uint8).numpy())
 

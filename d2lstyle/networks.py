@@ -315,7 +315,7 @@ def state_dict_from_file(path):
     """
     path = Path(path)
     if not path.is_file():
-        hint = " (a folder)" if path.is_dir() else ""
+        hint = " (it is a folder)" if path.is_dir() else ""
         raise NetworkError(
             f"{path}: no such network file{hint}; --network takes 'original', 'torchvision', 'random' "
             "or the path of a .pth file"

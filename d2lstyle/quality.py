@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from . import images, losses
+from .errors import InputError
 from .networks import load_vgg19
 from .vgg import FeatureExtractor
 
@@ -108,7 +109,7 @@ class Scorer:
             self.photo_style = self.style_distance(self.photo_features)
             self.painting_content = self.content_distance(painting_same_shape)
         if self.photo_style == 0 or self.painting_content == 0:
-            raise ValueError("the photo and the painting look the same to VGG-19: there is nothing to measure")
+            raise InputError("the photo and the painting look the same to VGG-19: there is nothing to measure")
 
     def style_distance(self, features):
         """S: the summed relative squared distances of the Gram matrices to the painting's."""

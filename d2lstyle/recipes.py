@@ -84,6 +84,9 @@ class Recipe:
     lr_decay_factor: float = 1.0
     lbfgs_history: int = 100
     line_search: object = None  # None or "strong_wolfe" (L-BFGS only)
+    # With a line search: None, on every step; a whole number N: only on the steps within the first N loss
+    # evaluations of each scale, where L-BFGS' curvature estimate is still poor (d2lstyle.transfer.optimise).
+    line_search_evaluations: object = None
     steps: int = 500
     # The image: size (an int long side, or (height, width)), where the
     # optimisation starts, and in which space the pixels are optimised.
@@ -209,6 +212,8 @@ def validate_recipe(recipe):
     _validate_choice("network", recipe.network, BALANCED_FOR)
     _validate_whole("steps", recipe.steps, 1)
     _validate_whole("lbfgs_history", recipe.lbfgs_history, 1)
+    if recipe.line_search_evaluations is not None:
+        _validate_whole("line_search_evaluations", recipe.line_search_evaluations, 1)
     _validate_whole("lr_decay_every", recipe.lr_decay_every, 0)
     _validate_number("lr", recipe.lr, 0, low_allowed=False)
     _validate_number("eps", recipe.eps, 0)

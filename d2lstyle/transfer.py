@@ -49,7 +49,7 @@ from . import colour, diagnosis, images
 from . import controls as controls_module
 from .checkpoints import describe_run, validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device, round_down
-from .errors import ImageError, RecipeError
+from .errors import ImageError, InputError, RecipeError
 from .masks import load_mask, mask_tensor
 from .objective import compute_targets, loss_terms
 from .recipes import BALANCED_FOR, Recipe, get_recipe, weights_family
@@ -92,7 +92,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     controls = controls_module.Controls() if controls is None else controls
     style_imgs = list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
     if not style_imgs:
-        raise ValueError("stylise got an empty list of style images")
+        raise InputError("stylise got an empty list of style images")
     content_img, *style_imgs = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
                                 for img in [content_img, *style_imgs])
     if recipe.content_layers and content_img is None:
@@ -212,10 +212,15 @@ def optimise(start, extractor, targets, recipe, log, scale, last_step):
             training_step(synthesized, optimizer, loss_fn)
     else:
         closure = make_closure(synthesized, optimizer, loss_fn)
+        # A line search for the first evaluations only (recipe.line_search_evaluations), then plain steps.
+        search_until = (log.done + recipe.line_search_evaluations if recipe.line_search
+                        and recipe.line_search_evaluations is not None else last_step)
         try:
             while log.done < last_step:
-                remaining = last_step - log.done
-                optimizer.param_groups[0].update(max_iter=remaining, max_eval=remaining)
+                if log.done >= search_until:
+                    optimizer.param_groups[0]["line_search_fn"] = None
+                budget = (search_until if log.done < search_until else last_step) - log.done
+                optimizer.param_groups[0].update(max_iter=budget, max_eval=budget)
                 optimizer.step(closure)
         except BudgetSpent:  # stopped inside a line search: keep the best point evaluated
             return log.best_image
@@ -330,6 +335,9 @@ class TransferLog(RunLog):
                                     as_normalized(image.detach(), self.recipe.space), seconds, scale, self.history))
 
 
+TERM_WORDS = {"content": "content", "style": "style", "tv": "total variation"}  # the loss terms, in words
+
+
 def divergence_message(values, image, recipe, step):
     """Why the loss became NaN or infinite at ``step``, and what to change."""
     rolled_back = f"the loss became NaN or infinite at step {step}; rolled back to the best image before it. "
@@ -337,12 +345,12 @@ def divergence_message(values, image, recipe, step):
     if not math.isfinite(largest) or largest > 1e3:
         return rolled_back + (f"The pixels grew to {largest:.3g}: the learning rate ({recipe.lr:g}) is too high "
                               f"for this recipe; try {recipe.lr / 10:g}")
-    overflowed = [name for name in ("content", "style", "tv") if not math.isfinite(values[name])]
+    overflowed = [name for name in TERM_WORDS if not math.isfinite(values[name])]
     if overflowed:
         name = overflowed[0]
         weight = getattr(recipe, f"{name}_weight")
-        return rolled_back + (f"The {name} term overflowed with its weight {weight:g}: use a smaller "
-                              f"{name} weight (--{name}-weight)")
+        return rolled_back + (f"The {TERM_WORDS[name]} term overflowed with its weight {weight:g}: use a smaller "
+                              f"{TERM_WORDS[name]} weight (--{name}-weight)")
     return rolled_back + f"Try a smaller learning rate than {recipe.lr:g}, or smaller loss weights"
 
 
@@ -481,11 +489,11 @@ def recipe_for_network(recipe, vgg):
 
 def _validate_inputs(content_img, style_img, vgg):
     if vgg is None:
-        raise ValueError("stylise needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
+        raise InputError("stylise needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
     if not isinstance(vgg, nn.Module) or not hasattr(vgg, "__len__") or len(vgg) != 37:
-        raise ValueError("vgg must be VGG-19's 37-layer features stack (d2lstyle.load_vgg19())")
+        raise InputError("vgg must be VGG-19's 37-layer features stack (d2lstyle.load_vgg19())")
     if content_img is None and style_img is None:
-        raise ValueError("stylise needs a content image, a style image, or both")
+        raise InputError("stylise needs a content image, a style image, or both")
 
 
 def _tensor_at(img, full_shape, scale, min_side, device):

@@ -65,7 +65,7 @@ def layer_index(name):
         return LAYER_INDEX[name]
     close = difflib.get_close_matches(str(name), LAYER_NAMES, n=3)
     if close:
-        raise LayerError(f"VGG-19 has no layer {name!r}; did you mean {' or '.join(close)}? ({LAYER_NAMING})")
+        raise LayerError(f"VGG-19 has no layer {name!r}; did you mean {', '.join(close)}? ({LAYER_NAMING})")
     raise LayerError(f"VGG-19 has no layer {name!r} ({LAYER_NAMING})")
 
 

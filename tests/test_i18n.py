@@ -142,3 +142,16 @@ def test_an_error_the_user_causes_is_in_the_readers_language(lang, expected, mon
     assert cli.main([str(missing), str(missing), "-o", str(tmp_path / "out.png")]) != 0
     assert f"{missing}: {expected}" in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_list_of_differences_is_translated_item_by_item_and_no_template_swallows_the_rest():
+    """'{0} (was {1}, now {2})' must not take "20); pooling (was 'max'..." as its {2}: a value holds a '; ' list
+    only after a colon or a semicolon of its template."""
+    message = ("the checkpoint is from another run than this one: steps (was 500, now 20); pooling (was 'max', now "
+               "'avg'); the photo (another picture); resume with the same options and files, or leave out --resume "
+               "to start afresh")
+    chinese = i18n.translate(message, "zh")
+    assert "steps（原为 500，现为 20）；pooling（原为 'max'，现为 'avg'）；照片（换了一张）；" in chinese
+    assert chinese.count("（") == chinese.count("）") == 3 and "was" not in chinese and "now" not in chinese
+    weights = "x.pth: not VGG-19 weights: missing 0.weight, 0.bias; unexpected fc.weight"
+    assert i18n.translate(weights, "zh") == "x.pth: 不是 VGG-19 的权重：缺少 0.weight, 0.bias；多出 fc.weight"

@@ -5,7 +5,7 @@
 Writes zh-TW/notebooks/ and zh-TW/exercises/ from zh/notebooks/ and zh/exercises/, and
 d2lstyle/locale/zh_TW.po from d2lstyle/locale/zh_CN.po, by OpenCC's phrase-level conversion for Taiwan
 (configuration ``s2twp``: characters, then Taiwan's words, e.g. 图像 -> 影像, 文件 -> 檔案, 默认 -> 預設), with
-Taiwan's quotation marks 「」.
+a few terms kept as this series means them (:data:`TERMS`) and Taiwan's quotation marks 「」 in the prose.
 Nothing is translated twice: the Simplified catalogues stay the only translation, so an English change that makes
 a Simplified entry stale is fixed once, and this tool carries it over. Only the text changes: ids, metadata,
 grading and code are the Simplified (and so the English) edition's; code is ASCII, which OpenCC leaves alone.
@@ -13,6 +13,7 @@ tests/test_translations.py checks that zh-TW/ is what this tool writes today and
 """
 
 import functools
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,10 @@ MESSAGES = ROOT / "d2lstyle" / "locale" / "zh_CN.po"
 MESSAGES_TRADITIONAL = ROOT / "d2lstyle" / "locale" / "zh_TW.po"
 FOLDERS = ("notebooks", "exercises")
 LANGUAGE = "zh_TW"
-TAIWAN_QUOTES = str.maketrans("“”‘’", "「」『』")  # Taiwan quotes with corner brackets; OpenCC keeps “”
+TAIWAN_QUOTES = str.maketrans("“”", "「」")  # Taiwan quotes with corner brackets (OpenCC keeps “”); prose only
+# Terms OpenCC's Taiwan phrases get wrong for this series, and what they are in Taiwan's technical writing:
+# 激活 (an activation) is not 啟用 (to enable), 质量 here is quality (品質), not mass (質量).
+TERMS = {"激活": "激活", "质量": "品質", "实例归一化": "實例歸一化", "上采样": "上取樣", "下采样": "下取樣"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,24 +38,36 @@ def converter():
     try:
         import opencc
     except ImportError:
-        sys.exit("traditional.py needs OpenCC: pip install opencc (it is in the test extra: pip install -e .[test])")
+        raise ImportError("tools/traditional.py needs OpenCC: pip install opencc (in the test extra: "
+                          "pip install -e .[test])") from None
     return opencc.OpenCC("s2twp")
 
 
 def to_traditional(text):
-    """``text`` in Traditional characters and Taiwan's words; everything that is not Chinese unchanged.
+    """``text`` in Traditional characters and Taiwan's words (:data:`TERMS` as this series needs them);
+    everything that is not Chinese unchanged.
 
-    >>> to_traditional("格拉姆矩阵的“图像”：默认 512 像素 (`--size`)")
-    '格拉姆矩陣的「影像」：預設 512 畫素 (`--size`)'
+    >>> to_traditional("格拉姆矩阵的图像：默认 512 像素 (`--size`)，激活值的质量")
+    '格拉姆矩陣的影像：預設 512 畫素 (`--size`)，激活值的品質'
     """
-    return converter().convert(text).translate(TAIWAN_QUOTES)
+    kept = []  # each term becomes a private-use character OpenCC leaves alone, then its Taiwan form
+
+    def keep(match):
+        kept.append(TERMS[match.group()])
+        return chr(0xE000 + len(kept) - 1)
+
+    protected = re.sub("|".join(sorted(TERMS, key=len, reverse=True)), keep, text)
+    return re.sub("[\uE000-\uF8FF]", lambda match: kept[ord(match.group()) - 0xE000], converter().convert(protected))
 
 
 def traditional_notebook(notebook):
-    """A copy of a Simplified notebook with every cell's text converted and its language set to zh_TW."""
+    """A copy of a Simplified notebook with every cell's text converted (and Taiwan's quotation marks in its
+    prose) and its language set to zh_TW."""
     converted = nbformat.from_dict(notebook)  # a deep copy
     for cell in converted.cells:
         cell.source = to_traditional(cell.source)
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.translate(TAIWAN_QUOTES)
     converted.metadata["d2lstyle"] = {**converted.metadata.get("d2lstyle", {}), "language": LANGUAGE}
     return converted
 
@@ -93,6 +109,11 @@ def build_messages(source=MESSAGES, target=MESSAGES_TRADITIONAL):
 
 
 def main():
+    try:
+        converter()
+    except ImportError as error:
+        print(error, file=sys.stderr)
+        return 1
     written = build()
     changed = build_messages()
     print(f"traditional: wrote {len(written)} notebook(s) to {TRADITIONAL.relative_to(ROOT)}; "

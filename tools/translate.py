@@ -491,8 +491,8 @@ def load_catalogue(path):
 
 
 def message_templates(source):
-    """The messages in a module's source, as templates: every string and f-string that is not a docstring or a
-    dict key and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; a + joining a
+    """The messages in a module's source, as templates: every string and f-string that is not a docstring, a
+    dict key or compared with something (``"..." in str(error)``) and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; a + joining a
     string with anything makes one template, the other operand a placeholder. Returns (template, line) pairs in
     source order (d2lstyle.i18n reads them)."""
     tree = ast.parse(source)
@@ -504,6 +504,8 @@ def message_templates(source):
                 skipped.add(id(first.value))
         if isinstance(node, ast.Dict):
             skipped.update(id(key) for key in node.keys if key is not None)
+        if isinstance(node, ast.Compare):  # "invalid hash value" in str(error): matched against English text
+            skipped.update(id(operand) for operand in [node.left, *node.comparators])
     listed = set()  # the strings of a list of single words to translate (command_line.ARGPARSE_HEADINGS)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(target, "id", None) in WORD_LISTS for target in node.targets):

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import D2lStyleError, PainterError
+from ..errors import D2lStyleError, InputError, PainterError
 from ..files import describe_file, load_torch_file, write_atomically
 from ..objective import LOSS_TERMS
 from .network import Painter, new_painter
@@ -71,10 +71,10 @@ def save_painter(path, result_or_painter, settings=None, style="", network="", h
         painter, settings, history = result.painter, result.settings, result.history
         network = network or result.checkpoint["network"]
     if settings is None:
-        raise ValueError("save_painter needs the settings the painter was trained with")
+        raise InputError("save_painter needs the settings the painter was trained with")
     styles = [str(name) for name in style] if isinstance(style, (list, tuple)) else [str(style)]
     if len(styles) != painter.styles:
-        raise ValueError(f"the painter paints {painter.styles} paintings, but {len(styles)} names were given")
+        raise InputError(f"the painter paints {painter.styles} paintings, but {len(styles)} names were given")
     if len(styles) > 1 and len({style_name(name) for name in styles}) < len(styles):
         raise PainterError(f"two paintings would have the same name ({', '.join(styles)}); rename one")
     history = history or {}

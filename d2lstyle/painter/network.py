@@ -36,7 +36,7 @@ from torch import nn
 
 from .. import images
 from ..devices import fast_layout
-from ..errors import ImageError, PainterError
+from ..errors import ImageError, InputError, PainterError
 from ..runlog import device_of
 
 # The smallest height and width the painter takes (its 9x9 reflection padding needs more than 4 pixels).
@@ -250,7 +250,7 @@ class Painter(nn.Module):
     def __init__(self, channels=(16, 32, 64), residual_blocks=5, upsample="nearest", padding="reflect", styles=1):
         super().__init__()
         if not (isinstance(styles, int) and styles >= 1):
-            raise ValueError(f"a painter paints at least 1 painting, not {styles!r}")
+            raise InputError(f"a painter paints at least 1 painting, not {styles!r}")
         self.styles = styles
         c1, c2, c3 = channels
         self.encoder = nn.Sequential(ConvNormReLU(3, c1, 9, padding=padding, styles=styles),

@@ -26,7 +26,7 @@ from torch import nn
 
 from .. import images, losses
 from ..devices import fast_layout
-from ..errors import ImageError, PainterError
+from ..errors import ImageError, InputError, PainterError
 from ..runlog import RunLog, StopRun, device_of, new_history
 from ..vgg import VGG19, FeatureExtractor
 from .loss import batch_loss_terms, loss_recipe, painting_long_side, recipe_from_weights
@@ -128,7 +128,7 @@ def train_painter(style_img, photos=None, settings=None, vgg=None, *, device=Non
     """
     settings = settings or PainterSettings()
     if vgg is None:
-        raise ValueError("train_painter needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
+        raise InputError("train_painter needs vgg: load it with d2lstyle.load_vgg19() or settings.load_vgg()")
     paintings = list(style_img) if isinstance(style_img, (list, tuple)) else [style_img]
     if not paintings:
         raise ImageError("train_painter needs at least one painting")
