@@ -84,9 +84,6 @@ class Recipe:
     lr_decay_factor: float = 1.0
     lbfgs_history: int = 100
     line_search: object = None  # None or "strong_wolfe" (L-BFGS only)
-    # With a line search: None, on every step; a whole number N: only on the steps within the first N loss
-    # evaluations of each scale, where L-BFGS' curvature estimate is still poor (d2lstyle.transfer.optimise).
-    line_search_evaluations: object = None
     steps: int = 500
     # The image: size (an int long side, or (height, width)), where the
     # optimisation starts, and in which space the pixels are optimised.
@@ -212,8 +209,6 @@ def validate_recipe(recipe):
     _validate_choice("network", recipe.network, BALANCED_FOR)
     _validate_whole("steps", recipe.steps, 1)
     _validate_whole("lbfgs_history", recipe.lbfgs_history, 1)
-    if recipe.line_search_evaluations is not None:
-        _validate_whole("line_search_evaluations", recipe.line_search_evaluations, 1)
     _validate_whole("lr_decay_every", recipe.lr_decay_every, 0)
     _validate_number("lr", recipe.lr, 0, low_allowed=False)
     _validate_number("eps", recipe.eps, 0)
@@ -305,19 +300,21 @@ D2L = Recipe(
 
 DEFAULT = Recipe(
     name="default",
-    summary="L-BFGS from the photo, 60 loss evaluations at 512 px, on the original VGG-19",
+    summary="L-BFGS with a line search from the photo, 60 loss evaluations at 512 px, on the original VGG-19",
     # Gatys et al.'s layers (after their ReLUs), d2l's Gram matrix divided by C*H*W and mean squared
     # differences, beta / alpha = 100, no TV. benchmarks/tune.py at 512 px: the quality target after 10
     # evaluations, style 0.158 and content 0.433 after 60; pastiche's weights (beta / alpha = 1000) over-paint,
-    # coarse to fine (0.5, 1) missed the target in 80 evaluations, a strong-Wolfe line search did no better.
+    # coarse to fine (0.5, 1) missed the target in 80 evaluations. The strong-Wolfe line search paints as well
+    # and its loss never rises above its start; without it, L-BFGS's second step overshot (up to 1e17 times the
+    # start) on half the pairs at 256 px and once left the photo unpainted (benchmarks/overshoot.py).
     content_layers={"relu4_2": 1.0},
     style_layers={f"relu{b}": 1.0 for b in FIVE_BLOCKS},
     content_weight=1.0, style_weight=100.0, tv_weight=0.0, network="original",
-    gram_normalization="chw", optimizer="lbfgs", lr=1.0, lbfgs_history=100,
+    gram_normalization="chw", optimizer="lbfgs", lr=1.0, lbfgs_history=100, line_search="strong_wolfe",
     steps=60, image_size=512, init="content", space="normalized", precision="auto",
     source="this project (benchmarks/tune.py; the measurements are in benchmarks/README.md)",
     notes=(
-        "L-BFGS without a line search takes the same steps whatever the objective's scale, so only the ratio "
+        "L-BFGS takes nearly the same steps whatever the objective's scale, so only the ratio "
         "beta / alpha matters; on torchvision's VGG-19 the weights become (3300, 1.1e9): its features are about "
         "58 times smaller (weights_for_other_network).",
         "precision='auto' would run VGG-19 in bfloat16 on CPUs with AVX512-BF16 or AMX and on CUDA GPUs with "

@@ -212,15 +212,10 @@ def optimise(start, extractor, targets, recipe, log, scale, last_step):
             training_step(synthesized, optimizer, loss_fn)
     else:
         closure = make_closure(synthesized, optimizer, loss_fn)
-        # A line search for the first evaluations only (recipe.line_search_evaluations), then plain steps.
-        search_until = (log.done + recipe.line_search_evaluations if recipe.line_search
-                        and recipe.line_search_evaluations is not None else last_step)
         try:
             while log.done < last_step:
-                if log.done >= search_until:
-                    optimizer.param_groups[0]["line_search_fn"] = None
-                budget = (search_until if log.done < search_until else last_step) - log.done
-                optimizer.param_groups[0].update(max_iter=budget, max_eval=budget)
+                remaining = last_step - log.done
+                optimizer.param_groups[0].update(max_iter=remaining, max_eval=remaining)
                 optimizer.step(closure)
         except BudgetSpent:  # stopped inside a line search: keep the best point evaluated
             return log.best_image

@@ -37,7 +37,7 @@ def test_a_heavy_tv_term_and_a_healthy_run():
 
 
 def test_an_early_overshoot_and_a_stall_point_to_a_line_search_not_to_a_higher_learning_rate():
-    # The shape of notebook 09's average-pooling run with the default recipe (L-BFGS, no line search, 256 px):
+    # The shape of notebook 09's average-pooling run with the default recipe before it had a line search (256 px):
     # the third evaluation jumped from 9.4e5 to 2.8e15, and 60 evaluations lowered the loss by 1.8 %.
     total = [9.42e5, 9.42e5, 2.76e15] + [9.42e5 - 300 * k for k in range(57)]
     lines = advice({"total": total, "content": [0.0] + [1.0] * 59, "style": total, "tv": [0.0] * 60})
