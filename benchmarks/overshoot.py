@@ -103,6 +103,11 @@ def section(results):
             f"{sum(r['rise'] > 2 for r in group)} | {statistics.median(r['style'] for r in group):.3f} | "
             f"{max(r['style'] for r in group):.3f} | {statistics.median(r['content'] for r in group):.3f} | "
             f"{max(r['content'] for r in group):.3f} | {statistics.median(r['seconds'] for r in group):.1f} |")
+    if len(rows) <= 16:  # few runs: each one
+        lines += ["", "| variant | pooling | photo | painting | rise | style | content | seconds |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['variant']} | {r['pooling']} | {r['photo']} | {r['painting']} | {r['rise']:.3g} | "
+                  f"{r['style']:.3f} | {r['content']:.3f} | {r['seconds']:.0f} |" for r in rows]
     worst = max(rows, key=lambda row: row["rise"])
     lines += ["", f"- The largest rise: {worst['rise']:.3g} ({worst['variant']}, {worst['pooling']} pooling, "
                   f"{worst['photo']} / {worst['painting']}, style {worst['style']:.3f}, content "
@@ -120,14 +125,9 @@ def main(argv=None):
     parser.add_argument("--scales", default="", help="coarse to fine: comma-separated scales ending at 1 "
                                                       "(default: the recipe's, one scale)")
     parser.add_argument("--pairs", default="", help="photo:painting,... (default: all 30 bundled pairs)")
-    parser.add_argument("--out", default=str(HERE / "results.md"), help="the results file to update")
-    parser.add_argument("--no-write", action="store_true", help="print the section, write nothing")
+    report.add_output_arguments(parser, HERE / "results.md")
     args = parser.parse_args(argv)
-    results = run(args, sys.argv[1:] if argv is None else argv)
-    block = section(results)
-    print(block)
-    if not args.no_write:
-        report.write_section(args.out, block)
+    report.publish(args, section(run(args, sys.argv[1:] if argv is None else argv)))
 
 
 if __name__ == "__main__":

@@ -128,3 +128,17 @@ def write_section(path, block):
     else:
         new = old + ("" if old.endswith("\n") else "\n") + "\n" + block
     path.write_text(new, encoding="utf-8")
+
+
+def add_output_arguments(parser, default):
+    """The options every script that writes a section takes: ``--out`` (the results file, ``default``) and
+    ``--no-write`` (print the section only); :func:`publish` reads them."""
+    parser.add_argument("--out", default=str(default), help="the results file to update")
+    parser.add_argument("--no-write", action="store_true", help="print the section, write nothing")
+
+
+def publish(args, block):
+    """Print ``block`` and, unless ``--no-write``, write it into ``args.out`` (:func:`write_section`)."""
+    print(block)
+    if not args.no_write:
+        write_section(args.out, block)

@@ -57,8 +57,9 @@ def language(environ=None):
 
 @functools.lru_cache(maxsize=2)
 def _templates(lang="zh"):
-    """(exact message -> Chinese, [(regex of an English template, Chinese template)], the templates with the
-    most literal text first, so that the most specific one matches), from ``lang``'s catalogue."""
+    """(exact message -> Chinese, [(regex of an English template, Chinese template, glued placeholders, list
+    placeholders)], the templates with the most literal text first, so that the most specific one matches),
+    from ``lang``'s catalogue."""
     import polib  # only when a Chinese message is wanted
 
     exact, patterns = {}, []
