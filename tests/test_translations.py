@@ -13,7 +13,7 @@ the edition as generated runs.
 
 The Traditional Chinese edition (zh-TW/, d2lstyle/locale/zh_TW.po) is converted from the Simplified one by
 tools/traditional.py (OpenCC): tested to be what the tool writes today, the same cells, grading and code, and
-free of Simplified characters.
+free of the common Simplified-only characters.
 """
 
 import ast
@@ -321,8 +321,9 @@ assert not SIMPLIFIED_ONLY & translate.TRADITIONAL_ONLY
 def test_zh_tw_is_what_the_tool_writes_today(tmp_path):
     pytest.importorskip("opencc", reason="the test extra installs OpenCC (pip install -e .[test])")
     written = traditional.build(target=tmp_path)
-    assert {path.relative_to(tmp_path) for path in written} == {
-        path.relative_to(ROOT / "zh") for folder in traditional.FOLDERS for path in (ROOT / "zh" / folder).glob("*.ipynb")}
+    assert {path.relative_to(tmp_path) for path in written} == {path.relative_to(ROOT / "zh") for folder
+                                                                in traditional.FOLDERS
+                                                                for path in (ROOT / "zh" / folder).glob("*.ipynb")}
     for path in written:
         committed = ROOT / "zh-TW" / path.relative_to(tmp_path)
         assert committed.exists() and committed.read_bytes() == path.read_bytes(), \
@@ -336,7 +337,8 @@ def test_zh_tw_is_what_the_tool_writes_today(tmp_path):
         "d2lstyle/locale/zh_TW.po differs from what `make zh` writes"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "zh").glob("*/*.ipynb")), ids=lambda path: path.parent.name + "/" + path.stem)
+@pytest.mark.parametrize("path", sorted((ROOT / "zh").glob("*/*.ipynb")),
+                         ids=lambda path: path.parent.name + "/" + path.stem)
 def test_a_traditional_notebook_is_the_simplified_one_in_traditional_characters(path):
     simplified = nbformat.read(path, as_version=4)
     converted = nbformat.read(ROOT / "zh-TW" / path.parent.name / path.name, as_version=4)

@@ -492,7 +492,8 @@ def load_catalogue(path):
 
 def message_templates(source):
     """The messages in a module's source, as templates: every string and f-string that is not a docstring, a
-    dict key or compared with something (``"..." in str(error)``) and holds at least two words, with ``{0}``, ``{1}``, ... for an f-string's values; a + joining a
+    dict key or compared with something (``"..." in str(error)``) and holds at least two words (or is in a
+    tuple named in :data:`WORD_LISTS`), with ``{0}``, ``{1}``, ... for an f-string's values; a + joining a
     string with anything makes one template, the other operand a placeholder. Returns (template, line) pairs in
     source order (d2lstyle.i18n reads them)."""
     tree = ast.parse(source)
