@@ -88,7 +88,7 @@ class Recipe:
     # The image: size (an int long side, or (height, width)), where the
     # optimisation starts, and in which space the pixels are optimised.
     image_size: object = (300, 450)
-    init: str = "content"  # "content", "noise", "randn" or "style" (see d2lstyle.training.initial_image)
+    init: str = "content"  # "content", "recoloured", "noise", "randn" or "style" (d2lstyle.training.initial_image)
     space: str = "normalized"  # "normalized" (ImageNet mean/std) or "pixels" ([0, 1])
     clamp: bool = False  # clamp pixels to [0, 1] after every step
     # Coarse to fine: optimise at these fractions of image_size in turn,
@@ -139,7 +139,7 @@ class Recipe:
 # The values each choice of a recipe can take (the explorer and the CLI offer these).
 OPTIMIZERS = ("adam", "lbfgs")
 LINE_SEARCHES = (None, "strong_wolfe")
-INITS = ("content", "noise", "randn", "style")
+INITS = ("content", "recoloured", "noise", "randn", "style")
 SPACES = ("normalized", "pixels")
 PRECISIONS = ("float32", "auto")
 BALANCED_FOR = ("original", "torchvision")
@@ -300,18 +300,21 @@ D2L = Recipe(
 
 DEFAULT = Recipe(
     name="default",
-    summary="L-BFGS with a line search from the photo, 60 loss evaluations at 512 px, on the original VGG-19",
+    summary="L-BFGS with a line search from the photo in the painting's colours, 60 loss evaluations at 512 px, "
+            "on the original VGG-19",
     # Gatys et al.'s layers (after their ReLUs), d2l's Gram matrix divided by C*H*W and mean squared
     # differences, beta / alpha = 100, no TV. benchmarks/tune.py at 512 px: the quality target after 10
-    # evaluations, style 0.158 and content 0.433 after 60; pastiche's weights (beta / alpha = 1000) over-paint,
-    # coarse to fine (0.5, 1) missed the target in 80 evaluations. The strong-Wolfe line search paints as well
-    # and its loss never rises above its start; without it, L-BFGS's second step overshot (up to 1e17 times the
-    # start) on half the pairs at 256 px and once left the photo unpainted (benchmarks/overshoot.py).
+    # evaluations; pastiche's weights (beta / alpha = 1000) over-paint. The strong-Wolfe line search paints as
+    # well and its loss never rises above its start; without it, L-BFGS's second step overshot (up to 1e17 times
+    # the start) on half the pairs at 256 px and once left the photo unpainted (benchmarks/overshoot.py). The
+    # start is the photo recoloured with the painting's mean colour and colour covariance: it reaches pastiche's
+    # 120-iteration picture on both ratios in well under half of pastiche's time, and ends with more of the
+    # painting than a start from the photo (benchmarks/bolder.py; results.md, section bolder).
     content_layers={"relu4_2": 1.0},
     style_layers={f"relu{b}": 1.0 for b in FIVE_BLOCKS},
     content_weight=1.0, style_weight=100.0, tv_weight=0.0, network="original",
     gram_normalization="chw", optimizer="lbfgs", lr=1.0, lbfgs_history=100, line_search="strong_wolfe",
-    steps=60, image_size=512, init="content", space="normalized", precision="auto",
+    steps=60, image_size=512, init="recoloured", space="normalized", precision="auto",
     source="this project (benchmarks/tune.py; the measurements are in benchmarks/README.md)",
     notes=(
         "L-BFGS takes nearly the same steps whatever the objective's scale, so only the ratio "

@@ -5,7 +5,8 @@ the synthesised image itself (:class:`SynthesizedImage`), and every step
 nudges its pixels down the gradient of the total loss
 (:mod:`d2lstyle.objective`). The pieces:
 
-- :func:`initial_image`: where the optimisation starts (the photo, noise or the painting);
+- :func:`initial_image`: where the optimisation starts (the photo, the photo in the painting's colours, noise
+  or the painting);
 - :func:`make_optimizer`: Adam or L-BFGS, as the recipe says;
 - :func:`decayed_learning_rate`: d2l's step-decay schedule for Adam;
 - :func:`training_step`: one Adam step;
@@ -25,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import images
+from . import colour, images
 from .errors import RecipeError
 
 
@@ -49,8 +50,12 @@ def initial_image(recipe, content_x, style_x, generator=None):
     """Where the optimisation starts, in the recipe's space.
 
     ``content_x`` and ``style_x`` are standardised tensors at the working
-    size (either may be None when the recipe does not use it). The start has
-    the content's shape (the style's, for texture synthesis). Noise is
+    size (either may be None when the recipe does not use it; ``style_x``
+    may be a list of several paintings, of which ``style`` takes the first
+    and ``recoloured`` all). The start has
+    the content's shape (the style's, for texture synthesis). ``recoloured``
+    starts from the photo with the painting's mean colour and colour
+    covariance (:func:`recoloured_photo`). Noise is
     standard normal in the standardised space and uniform in [0, 1] in pixel
     space.
 
@@ -59,21 +64,50 @@ def initial_image(recipe, content_x, style_x, generator=None):
     >>> initial_image(get_recipe("d2l"), p, None).equal(p)
     True
     """
+    paintings = [x for x in (style_x if isinstance(style_x, (list, tuple)) else [style_x]) if x is not None]
+    style_x = paintings[0] if paintings else None
     reference = content_x if content_x is not None else style_x
     if recipe.init == "noise":
         noise = torch.rand if recipe.space == "pixels" else torch.randn
         return noise(reference.shape, generator=generator).to(reference.device)
     if recipe.init == "randn":  # standard normal whatever the space: in pixel space, not an image in [0, 1]
         return torch.randn(reference.shape, generator=generator).to(reference.device)
-    if recipe.init == "content":
+    if recipe.init in ("content", "recoloured"):
         if content_x is None:
-            raise RecipeError("init='content' needs a content image; use init='noise' for texture synthesis")
+            raise RecipeError(f"init='{recipe.init}' needs a content image; use init='noise' for texture synthesis")
         start = content_x.clone()
+        if recipe.init == "recoloured":
+            if style_x is None:
+                raise RecipeError("init='recoloured' needs a style image")
+            start = recoloured_photo(content_x, paintings)
     else:
         if style_x is None:
             raise RecipeError("init='style' needs a style image")
         start = F.interpolate(style_x, size=reference.shape[-2:], mode="bilinear", align_corners=False)
     return images.denormalize(start) if recipe.space == "pixels" else start
+
+
+def recoloured_photo(content_x, style_x):
+    r"""The photo with the painting's colours: each pixel colour c becomes A c + b, with A and b chosen so that
+    the colours' mean and 3 x 3 covariance become the painting's (:func:`d2lstyle.colour.match_histogram`, with
+    the roles of photo and painting swapped), clipped to [0, 1]. Both are standardised tensors; so is the result.
+    ``style_x`` may be a list of paintings (of any sizes): then the statistics are those of all their pixels
+    together.
+
+    A start that already has the painting's colour statistics spares the optimiser the evaluations that would
+    otherwise go into moving the colours (relu1_1's Gram matrix is mostly colour).
+
+    >>> photo = images.normalize(torch.rand(1, 3, 6, 8, generator=torch.Generator().manual_seed(0)))
+    >>> painting = images.normalize(torch.rand(1, 3, 5, 5, generator=torch.Generator().manual_seed(1)) * 0.5)
+    >>> mean = colour.colour_statistics(images.denormalize(recoloured_photo(photo, painting)))[0]
+    >>> torch.allclose(mean, colour.colour_statistics(images.denormalize(painting))[0], atol=1e-5)
+    True
+    """
+    paintings = style_x if isinstance(style_x, (list, tuple)) else [style_x]
+    photo = images.denormalize(content_x).double()
+    painting = torch.cat([images.denormalize(x).double().flatten(2) for x in paintings], dim=2)[..., None]
+    recoloured = colour.match_histogram(photo, painting).clamp(0, 1)
+    return images.normalize(recoloured.to(content_x.dtype))
 
 
 def as_normalized(image, space):

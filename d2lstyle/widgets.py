@@ -37,7 +37,8 @@ from .vgg import POOLINGS
 NETWORK_LABELS = {"original": "original VGG-19 (Gatys et al.)",
                   "torchvision": "torchvision's VGG-19 (548 MB download)",
                   "random": "random: NOT trained (speed tests only)"}
-INIT_LABELS = {"content": "the content photo p", "noise": "noise", "style": "the style artwork a"}
+INIT_LABELS = {"content": "the content photo p", "recoloured": "p in the colours of a", "noise": "noise",
+               "style": "the style artwork a"}
 COLOUR_LABELS = {"none": "the painting's", "luminance": "the photo's (luminance only)",
                  "histogram": "the photo's (histogram matching)"}
 POOLING_LABELS = {"max": "max (as trained)", "avg": "average (Gatys et al.)"}

@@ -78,8 +78,8 @@ def test_gatys_numbers():
 def test_the_default_recipes_summary_says_what_it_runs():
     """The summary is what the CLI and the explorer show: it must not drift from the fields."""
     recipe = get_recipe("default")
-    assert recipe.optimizer == "lbfgs" and recipe.init == "content" and recipe.line_search == "strong_wolfe"
-    assert recipe.summary.startswith("L-BFGS with a line search from the photo")
+    assert recipe.optimizer == "lbfgs" and recipe.init == "recoloured" and recipe.line_search == "strong_wolfe"
+    assert recipe.summary.startswith("L-BFGS with a line search from the photo in the painting's colours")
     assert f"{recipe.steps} loss evaluations at {recipe.image_size} px" in recipe.summary and recipe.scales == (1.0,)
     assert recipe.network == "original" and "original VGG-19" in recipe.summary
 

@@ -95,3 +95,56 @@ def test_lbfgs_without_line_search_takes_the_same_steps_for_a_scaled_objective()
     one, hundred = iterates(1.0), iterates(100.0)
     assert not torch.allclose(one[0], one[-1])  # it moved
     torch.testing.assert_close(one, hundred, rtol=1e-9, atol=1e-9)
+
+
+def colour_moments(pixels):
+    """Mean colour and 3 x 3 covariance, computed with numpy (independently of d2lstyle.colour)."""
+    import numpy as np
+
+    colours = pixels[0].reshape(3, -1).double().numpy()
+    return colours.mean(axis=1), np.cov(colours, bias=True)
+
+
+def test_the_recoloured_start_has_the_paintings_colour_statistics_and_the_photos_layout():
+    generator = torch.Generator().manual_seed(0)
+    # Colours well inside [0, 1], so that the clipping leaves them alone.
+    photo = 0.3 + 0.3 * torch.rand(1, 3, 12, 16, generator=generator)
+    painting = 0.4 + 0.2 * torch.rand(1, 3, 9, 9, generator=generator)
+    painting[:, 2] = 0.5 * painting[:, 0] + 0.2  # correlated channels: the covariance is not diagonal
+    start = d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo), d2lstyle.normalize(painting)))
+    assert start.shape == photo.shape and 0 < start.min() and start.max() < 1
+    mean, cov = colour_moments(start)
+    painting_mean, painting_cov = colour_moments(painting)
+    assert mean == pytest.approx(painting_mean, abs=1e-5) and cov == pytest.approx(painting_cov, abs=1e-5)
+    # Each pixel's colour is the same affine function of the photo's: the layout is the photo's.
+    colours, recoloured = photo[0].reshape(3, -1).double(), start[0].reshape(3, -1).double()
+    design = torch.cat([colours, torch.ones(1, colours.shape[1], dtype=torch.float64)])
+    fit = torch.linalg.lstsq(design.T, recoloured.T).solution
+    assert torch.allclose(design.T @ fit, recoloured.T, atol=1e-5)
+
+
+def test_stylise_starts_from_the_recoloured_photo(vgg, pictures):
+    photo, painting = Image.open(d2lstyle.bundled_image("chelsea")).convert("RGB"), pictures[1]
+    recipe = d2lstyle.get_recipe("default").replace(image_size=32, steps=2, init="recoloured")
+    starts = []
+    d2lstyle.stylise(photo, painting, recipe, vgg, progress=False,
+                     callbacks=[lambda info: starts.append(info.image.clone()) if info.step == 1 else None])
+    shape = tuple(starts[0].shape[-2:])
+    expected = training.recoloured_photo(d2lstyle.preprocess(photo, shape), d2lstyle.preprocess(painting, shape))
+    assert torch.allclose(starts[0], expected, atol=1e-5)
+    flat_yellow = d2lstyle.denormalize(starts[0])  # the painting is one flat yellow: so is the start
+    assert torch.allclose(flat_yellow.mean(dim=(2, 3)).flatten(), torch.tensor([220, 180, 40]) / 255, atol=0.01)
+    with pytest.raises(d2lstyle.RecipeError, match="init='recoloured' needs a style image"):
+        d2lstyle.stylise(photo, None, recipe.replace(style_layers={}), vgg, progress=False)
+
+
+def test_several_paintings_give_the_colours_of_all_their_pixels_together():
+    generator = torch.Generator().manual_seed(1)
+    photo = 0.3 + 0.3 * torch.rand(1, 3, 10, 10, generator=generator)
+    reds = torch.tensor([0.6, 0.3, 0.3]).view(1, 3, 1, 1) + 0.05 * torch.rand(1, 3, 4, 6, generator=generator)
+    blues = torch.tensor([0.3, 0.3, 0.6]).view(1, 3, 1, 1) + 0.05 * torch.rand(1, 3, 6, 6, generator=generator)
+    start = d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo),
+                                                           [d2lstyle.normalize(reds), d2lstyle.normalize(blues)]))
+    # 24 red pixels and 36 blue ones: the mean colour weighs them by their numbers
+    expected = (24 * reds.mean(dim=(2, 3)) + 36 * blues.mean(dim=(2, 3))) / 60
+    assert torch.allclose(start.mean(dim=(2, 3)), expected, atol=1e-4)
