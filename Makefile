@@ -20,7 +20,8 @@
 #                   their sections of results.md)
 #   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
 #                   a 2048 px one (about an hour on 2 cores; writes its section of benchmarks/results.md)
-#   make gallery    paint the bundled photos in the bundled paintings' styles into gallery/ (512 px)
+#   make gallery    paint every bundled photo in every bundled painting's style into gallery/ (512 px, 30 runs,
+#                   about an hour on 2 cores), with a contact sheet; writes its section of benchmarks/results.md
 #   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run
 #   make book       the series as a website in build/book/ (every notebook run with the original VGG-19 at
 #                   the full settings; QUICK=1: quick mode into build/book-quick/, what CI builds)
@@ -135,7 +136,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --device $(BENCH_DEVICE)
 
 gallery: $(STAMP)
-	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py
+	D2LSTYLE_NETWORK=$(NETWORK) $(BIN)/python tools/make_gallery.py --all --results benchmarks/results.md
 
 # Both run the notebooks first (tools/run_notebooks.py; only those that changed since their last run).
 slides: $(STAMP) $(if $(CHINESE),cjk-font)
