@@ -46,13 +46,13 @@ class SynthesizedImage(nn.Module):
         return self.weight
 
 
-def initial_image(recipe, content_x, style_x, generator=None):
+def initial_image(recipe, content_x, style_x, generator=None, weights=None):
     """Where the optimisation starts, in the recipe's space.
 
     ``content_x`` and ``style_x`` are standardised tensors at the working
     size (either may be None when the recipe does not use it; ``style_x``
     may be a list of several paintings, of which ``style`` takes the first
-    and ``recoloured`` all). The start has
+    and ``recoloured`` all, mixed by their blend ``weights``). The start has
     the content's shape (the style's, for texture synthesis). ``recoloured``
     starts from the photo with the painting's mean colour and colour
     covariance (:func:`recoloured_photo`). Noise is
@@ -79,7 +79,7 @@ def initial_image(recipe, content_x, style_x, generator=None):
         if recipe.init == "recoloured":
             if style_x is None:
                 raise RecipeError("init='recoloured' needs a style image")
-            start = recoloured_photo(content_x, paintings)
+            start = recoloured_photo(content_x, paintings, weights)
     else:
         if style_x is None:
             raise RecipeError("init='style' needs a style image")
@@ -87,12 +87,17 @@ def initial_image(recipe, content_x, style_x, generator=None):
     return images.denormalize(start) if recipe.space == "pixels" else start
 
 
-def recoloured_photo(content_x, style_x):
+def recoloured_photo(content_x, style_x, weights=None):
     r"""The photo with the painting's colours: each pixel colour c becomes A c + b, with A and b chosen so that
-    the colours' mean and 3 x 3 covariance become the painting's (:func:`d2lstyle.colour.match_histogram`, with
-    the roles of photo and painting swapped), clipped to [0, 1]. Both are standardised tensors; so is the result.
-    ``style_x`` may be a list of paintings (of any sizes): then the statistics are those of all their pixels
-    together.
+    the colours' mean and 3 x 3 covariance become the painting's, clipped to [0, 1]:
+
+    .. math:: A = \Sigma_a^{1/2} \Sigma_p^{-1/2}, \qquad b = \mu_a - A \mu_p
+
+    (:func:`d2lstyle.colour.match_histogram`'s map, with the roles of photo and painting swapped). Both are
+    standardised tensors; so is the result. ``style_x`` may be a list of paintings (of any sizes) with blend
+    ``weights`` (default: equal): then mu_a and Sigma_a are those of the mixture, the mean
+    :math:`\sum_i w_i \mu_i` and the covariance :math:`\sum_i w_i (\Sigma_i + (\mu_i - \mu_a)(\mu_i - \mu_a)^\top)`
+    with the weights scaled to sum to 1; a painting of weight 0 plays no part.
 
     A start that already has the painting's colour statistics spares the optimiser the evaluations that would
     otherwise go into moving the colours (relu1_1's Gram matrix is mostly colour).
@@ -104,9 +109,17 @@ def recoloured_photo(content_x, style_x):
     True
     """
     paintings = style_x if isinstance(style_x, (list, tuple)) else [style_x]
+    weights = [1.0] * len(paintings) if weights is None or sum(weights) <= 0 else list(weights)
+    total = sum(weights)
+    statistics = [colour.colour_statistics(images.denormalize(x).double()) for x in paintings]
+    mean = sum(weight * mean_i for weight, (mean_i, _) in zip(weights, statistics)) / total
+    cov = sum(weight * (cov_i + torch.outer(mean_i - mean, mean_i - mean))
+              for weight, (mean_i, cov_i) in zip(weights, statistics)) / total
     photo = images.denormalize(content_x).double()
-    painting = torch.cat([images.denormalize(x).double().flatten(2) for x in paintings], dim=2)[..., None]
-    recoloured = colour.match_histogram(photo, painting).clamp(0, 1)
+    mean_p, cov_p = colour.colour_statistics(photo)
+    A = colour.matrix_power_symmetric(cov, 0.5) @ colour.matrix_power_symmetric(cov_p, -0.5)
+    b = mean - A @ mean_p
+    recoloured = (colour._per_pixel(A, photo) + b.view(1, 3, 1, 1)).clamp(0, 1)
     return images.normalize(recoloured.to(content_x.dtype))
 
 

@@ -145,7 +145,7 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
                           for mask in masks]
                 targets = compute_targets(extractor, content_x, styles_x, recipe, blend, guides)
             if image is None:
-                start = initial_image(recipe, content_x, styles_x, generator)
+                start = initial_image(recipe, content_x, styles_x, generator, blend)
             else:  # continue from the previous scale (or a checkpoint), upsampled
                 start = F.interpolate(image.to(device), size=shape, mode="bilinear", align_corners=False)
             if len(schedule) > 1:

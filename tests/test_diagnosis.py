@@ -18,6 +18,15 @@ def test_a_small_style_weight_from_the_photo_is_little_style_not_a_lost_photo():
     assert not any("photo may be lost" in line for line in lines), lines
 
 
+def test_a_style_term_that_rose_says_so_and_not_that_it_fell_by_a_negative_amount():
+    # From the default's recoloured start with a tiny beta, the optimiser walks back towards the photo's colours:
+    # the content term falls from its start and the style term rises by 16 %.
+    lines = advice(history([500.0, 200.0, 50.0], [1000.0, 1100.0, 1160.0]))
+    assert any("the style term rose by 16%: the picture moved away from the painting's style" in line
+               for line in lines), lines
+    assert not any("fell by only" in line for line in lines), lines
+
+
 def test_a_style_term_that_fell_a_lot_and_dominates_means_the_photo_may_be_lost():
     lines = advice(history([0.0, 1.0, 2.0], [1000.0, 400.0, 200.0]))
     assert any("style term is 99% of the loss" in line and "lower the style weight" in line for line in lines)

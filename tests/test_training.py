@@ -138,13 +138,24 @@ def test_stylise_starts_from_the_recoloured_photo(vgg, pictures):
         d2lstyle.stylise(photo, None, recipe.replace(style_layers={}), vgg, progress=False)
 
 
-def test_several_paintings_give_the_colours_of_all_their_pixels_together():
+def test_several_paintings_give_the_colours_of_their_blend():
     generator = torch.Generator().manual_seed(1)
     photo = 0.3 + 0.3 * torch.rand(1, 3, 10, 10, generator=generator)
     reds = torch.tensor([0.6, 0.3, 0.3]).view(1, 3, 1, 1) + 0.05 * torch.rand(1, 3, 4, 6, generator=generator)
     blues = torch.tensor([0.3, 0.3, 0.6]).view(1, 3, 1, 1) + 0.05 * torch.rand(1, 3, 6, 6, generator=generator)
-    start = d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo),
-                                                           [d2lstyle.normalize(reds), d2lstyle.normalize(blues)]))
-    # 24 red pixels and 36 blue ones: the mean colour weighs them by their numbers
-    expected = (24 * reds.mean(dim=(2, 3)) + 36 * blues.mean(dim=(2, 3))) / 60
-    assert torch.allclose(start.mean(dim=(2, 3)), expected, atol=1e-4)
+    paintings = [d2lstyle.normalize(reds), d2lstyle.normalize(blues)]
+
+    def start(weights):
+        return d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo), paintings, weights))
+
+    # Weights in proportion to the pixel counts (24 and 36): the mixture's moments are those of all the pixels
+    # together, computed here by numpy from the pixels themselves.
+    pooled = torch.cat([reds.flatten(2), blues.flatten(2)], dim=2)[..., None]
+    mean, cov = colour_moments(start((24, 36)))
+    pooled_mean, pooled_cov = colour_moments(pooled)
+    assert mean == pytest.approx(pooled_mean, abs=1e-5) and cov == pytest.approx(pooled_cov, abs=1e-5)
+    # Equal weights by default; a painting of weight 0 plays no part: exactly the run with the other alone.
+    assert torch.allclose(start(None).mean(dim=(2, 3)), (reds.mean(dim=(2, 3)) + blues.mean(dim=(2, 3))) / 2,
+                          atol=1e-4)
+    alone = d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo), paintings[0]))
+    assert torch.equal(start((1.0, 0.0)), alone)
