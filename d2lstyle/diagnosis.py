@@ -117,7 +117,7 @@ def _advice_in_english(history, status, message):
                      "would still change the picture")
     style = history.get("style") or [0.0]
     style_kept = style[-1] / style[0] if style[0] > 0 else 0.0
-    if style_kept > 1 and any(history.get("content", [])):  # the start had more of the painting's style (init="recoloured")
+    if style_kept > 1 and any(history.get("content", [])):  # the start had more style (init="recoloured")
         lines.append(f"the style term rose by {style_kept - 1:.0%}: the picture moved away from the painting's style; "
                      "raise the style weight beta")
     elif style_kept > LITTLE_STYLE_ABOVE and any(history.get("content", [])):

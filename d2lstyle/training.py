@@ -111,16 +111,17 @@ def recoloured_photo(content_x, style_x, weights=None):
     paintings = style_x if isinstance(style_x, (list, tuple)) else [style_x]
     weights = [1.0] * len(paintings) if weights is None or sum(weights) <= 0 else list(weights)
     total = sum(weights)
-    statistics = [colour.colour_statistics(images.denormalize(x).double()) for x in paintings]
+    # on the CPU in float64 (Apple's MPS has no float64); a few 3 x 3 matrices and one pass over the pixels
+    statistics = [colour.colour_statistics(images.denormalize(x.detach().cpu()).double()) for x in paintings]
     mean = sum(weight * mean_i for weight, (mean_i, _) in zip(weights, statistics)) / total
     cov = sum(weight * (cov_i + torch.outer(mean_i - mean, mean_i - mean))
               for weight, (mean_i, cov_i) in zip(weights, statistics)) / total
-    photo = images.denormalize(content_x).double()
+    photo = images.denormalize(content_x.detach().cpu()).double()
     mean_p, cov_p = colour.colour_statistics(photo)
     A = colour.matrix_power_symmetric(cov, 0.5) @ colour.matrix_power_symmetric(cov_p, -0.5)
     b = mean - A @ mean_p
     recoloured = (colour._per_pixel(A, photo) + b.view(1, 3, 1, 1)).clamp(0, 1)
-    return images.normalize(recoloured.to(content_x.dtype))
+    return images.normalize(recoloured.to(content_x.device, content_x.dtype))
 
 
 def as_normalized(image, space):

@@ -125,7 +125,8 @@ def gallery_table(rows, args):
     missed = [row for row in rows if not meets_goal(row[5])]
     lines = [f"The `{args.preset}` recipe at {args.size} px, each photo with each painting; quality by "
              f"`d2lstyle.quality` (lower is better). Goal: style ratio <= {GOAL_STYLE} and content ratio <= "
-             f"{GOAL_CONTENT} for every result. Contact sheet: [gallery/contact_sheet.jpg](../gallery/contact_sheet.jpg).",
+             f"{GOAL_CONTENT} for every result. Contact sheet: "
+             "[gallery/contact_sheet.jpg](../gallery/contact_sheet.jpg).",
              "", f"- {len(rows) - len(missed)} of {len(rows)} results reach the goal"
              + (f"; missed by {', '.join(row[0] for row in missed)}" if missed else "") + ".",
              f"- Worst style ratio {max(row[5].style for row in rows):.3f}, worst content ratio "
