@@ -263,6 +263,9 @@ def run(args):
     width, height = result.pil().size
     if result.status != "finished" and args.checkpoint_every and result.history["step"]:
         checkpoints.save_checkpoint(checkpoint_file, result.image, result.history, this_run)
+    if result.recipe.style_weight != recipe.style_weight:
+        say(f"style weight beta {result.recipe.style_weight:.3g} for this pair (the recipe's "
+            f"{recipe.style_weight:g}, lowered by its balance_cap {recipe.balance_cap:g}: docs/recipes.md)")
     for line in result.advice() if args.quiet else ():  # stylise printed them already when not quiet
         say(f"advice: {line}")
     if result.status == "finished":

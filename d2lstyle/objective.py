@@ -134,3 +134,52 @@ def loss_terms(image, features, targets, recipe):
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
 
+
+
+
+def style_to_content(extractor, content_x, paintings_x, targets, recipe, blend=None):
+    r"""q = L_style(p) / L_content(a): the unweighted style term of the photo p itself (:func:`loss_terms`
+    divided by beta) over the unweighted content term of the painting a resized to the photo's shape (divided by
+    alpha). It says how far the painting's style is from the photo's, relative to how far its content is. With
+    several paintings (``paintings_x``, one per painting at the photo's shape, with ``blend`` weights) the content
+    term is their blend-weighted mean. None where it means nothing: no content or style term, or a painting
+    whose content is the photo's.
+    """
+    if not (recipe.content_weight and recipe.style_weight and recipe.content_layers and recipe.style_layers):
+        return None
+    blend = [1.0] * len(paintings_x) if blend is None else list(blend)
+    with torch.no_grad():
+        style_of_photo = float(loss_terms(content_x, extractor(content_x), targets, recipe)["style"])
+        used = [(weight, painting) for weight, painting in zip(blend, paintings_x) if weight > 0]
+        content_of_painting = sum(weight * float(loss_terms(painting, extractor(painting), targets, recipe)["content"])
+                                  for weight, painting in used) / sum(weight for weight, _ in used)
+    if content_of_painting <= 0:
+        return None
+    return (style_of_photo / recipe.style_weight) / (content_of_painting / recipe.content_weight)
+
+
+def balance_factor(extractor, content_x, paintings_x, targets, recipe, blend=None):
+    r"""The factor ``stylise`` multiplies beta by for this photo and painting (``recipe.balance_cap``):
+
+    .. math:: f = \min\left(1, \frac{\text{cap}}{q}\right)
+
+    with q = L_style(p) / L_content(a) (:func:`style_to_content`). Where q is large (a close-up photo whose
+    features are weak, a painting whose style is far from the photo's), the style term dominates the first steps
+    and the result loses the photo (docs/recipes.md); f lowers beta there and leaves it alone elsewhere. It
+    scales beta, it does not replace it: doubling beta still doubles the weight that runs. f = 1 when the cap
+    is 0 or q means nothing.
+
+    >>> from d2lstyle import networks, recipes, vgg
+    >>> recipe = recipes.get_recipe("d2l").replace(balance_cap=1e-12)
+    >>> extract = vgg.FeatureExtractor(networks.load_vgg19("random"), recipe.layers())
+    >>> p, a = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    >>> targets = compute_targets(extract, p, a, recipe)
+    >>> 0 < balance_factor(extract, p, [a], targets, recipe) < 1
+    True
+    >>> balance_factor(extract, p, [a], targets, recipe.replace(balance_cap=0))
+    1.0
+    """
+    if not recipe.balance_cap or content_x is None:
+        return 1.0
+    q = style_to_content(extractor, content_x, paintings_x, targets, recipe, blend)
+    return 1.0 if q is None else min(1.0, recipe.balance_cap / q)

@@ -51,7 +51,7 @@ from .checkpoints import describe_run, validate_resumable
 from .devices import ensure_memory, fast_dtype, fast_layout, network_features, pick_device, round_down
 from .errors import ImageError, InputError, RecipeError
 from .masks import load_mask, mask_tensor
-from .objective import compute_targets, loss_terms
+from .objective import balance_factor, compute_targets, loss_terms
 from .recipes import BALANCED_FOR, Recipe, get_recipe, weights_family
 from . import runlog
 from .runlog import RunLog, StopRun, device_of
@@ -85,6 +85,11 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
 
     ``resume`` takes a dict from :func:`d2lstyle.checkpoints.load_checkpoint`
     and continues from it.
+
+    A recipe with a ``balance_cap`` (the default) has its style weight beta
+    multiplied by :func:`d2lstyle.objective.balance_factor` for this photo
+    and painting, measured at the first scale before the first step; the
+    result's ``recipe`` is the one that ran, with that beta.
     """
     _validate_inputs(content_img, style_img, vgg)
     vgg = vgg if isinstance(vgg, VGG19) else VGG19(vgg, description="a VGG-19 features stack")
@@ -122,6 +127,29 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     content_shape, style_shapes = checked_shapes(recipe, content_img, style_imgs, extractor.min_size,
                                                  controls.style_scale, device if memory_check else None)
 
+    schedule = scale_schedule(recipe)
+
+    def content_shape_at(scale):
+        return shape_at_scale(content_shape, scale, extractor.min_size)
+
+    def inputs_at(scale):
+        """The photo, the paintings and the targets at ``scale`` of the working size."""
+        content_x = _tensor_at(content_img, content_shape, scale, extractor.min_size, device)
+        styles_x = [_tensor_at(img, style_shape, scale, extractor.min_size, device)
+                    for img, style_shape in zip(style_imgs, style_shapes)]
+        if plain:
+            return content_x, styles_x, compute_targets(extractor, content_x, styles_x[0], recipe)
+        guides = [None if mask is None else mask_tensor(mask, content_shape_at(scale)).to(device) for mask in masks]
+        return content_x, styles_x, compute_targets(extractor, content_x, styles_x, recipe, blend, guides)
+
+    if recipe.balance_cap and content_img is not None and None not in style_imgs:
+        # beta for this pair, measured at the first scale (objective.balance_factor)
+        content_x, _, targets = inputs_at(schedule[0][0])
+        paintings_x = [_tensor_at(img, content_shape, schedule[0][0], extractor.min_size, device)
+                       for img in style_imgs]
+        factor = balance_factor(extractor, content_x, paintings_x, targets, recipe, None if plain else blend)
+        recipe = recipe.replace(style_weight=recipe.style_weight * factor)
+
     image, history = None, None
     if resume is not None:
         history, image, _ = validate_resumable(resume, run)
@@ -129,21 +157,12 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     log = TransferLog(recipe, callbacks, progress, history)
     generator = torch.Generator().manual_seed(seed)
     status, message = "finished", ""
-    schedule = scale_schedule(recipe)
     try:
         for number, (scale, last_step) in enumerate(schedule, 1):
             if log.done >= last_step:
                 continue
-            shape = shape_at_scale(content_shape, scale, extractor.min_size)
-            content_x = _tensor_at(content_img, content_shape, scale, extractor.min_size, device)
-            styles_x = [_tensor_at(img, style_shape, scale, extractor.min_size, device)
-                        for img, style_shape in zip(style_imgs, style_shapes)]
-            if plain:
-                targets = compute_targets(extractor, content_x, styles_x[0], recipe)
-            else:
-                guides = [None if mask is None else mask_tensor(mask, shape).to(device)
-                          for mask in masks]
-                targets = compute_targets(extractor, content_x, styles_x, recipe, blend, guides)
+            shape = content_shape_at(scale)
+            content_x, styles_x, targets = inputs_at(scale)
             if image is None:
                 start = initial_image(recipe, content_x, styles_x, generator, blend)
             else:  # continue from the previous scale (or a checkpoint), upsampled

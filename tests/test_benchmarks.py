@@ -285,3 +285,28 @@ def test_the_painter_content_term_section_reads_its_snapshots_and_stretches():
     text = script.section(results)
     assert report.sections(text) and "| 1 | 0.50 | 0.95 | 1.20 |" in text and "| 1-50 | 0.46 | 0.85 | 1.24 |" in text
     assert "from 0.95 to 0.72" in text and "span 0.45 to 0.84" in text
+
+
+def test_the_balance_benchmark_measures_the_q_that_stylise_uses_and_judges_each_trial():
+    balance = load("balance")
+    import d2lstyle
+    from PIL import Image
+
+    vgg = d2lstyle.load_vgg19("random", seed=0)
+    generator = torch.Generator().manual_seed(0)
+    photo, painting = (Image.fromarray((torch.rand(30, 40, 3, generator=generator) * 255).byte().numpy())
+                       for _ in range(2))
+    recipe = d2lstyle.get_recipe("default").replace(image_size=40, steps=1, init="content")
+    q = balance.q_of(photo, painting, recipe, vgg)
+    for cap in (q / 3, 2 * q):  # the benchmark's q is the one stylise balances beta with
+        result = d2lstyle.stylise(photo, painting, recipe.replace(balance_cap=cap), vgg, progress=False)
+        assert result.recipe.style_weight == pytest.approx(100 * min(1.0, cap / q), rel=1e-5)
+    rows = [{"photo": "cat", "painting": "wave", "cap": cap, "seconds": 90.0, "style_weight": 100 * cap,
+             "style": style, "content": content}
+            for cap, style, content in ((0, 0.08, 0.645), (0.25, 0.105, 0.517), (0.3, 0.251, 0.5))]
+    text = balance.section(dict(RUN, size=512, cap=0.3, trials=rows,
+                                scales=[{"photo": "cat", "painting": "wave", "q": 0.945, "factor": 0.3 / 0.945}]))
+    assert "| cat | wave | 0.945 | 0.32 |" in text
+    verdicts = [line.rsplit("|", 2)[1].strip() for line in text.splitlines()
+                if line.startswith("| cat | wave |") and line.count("|") == 9]
+    assert verdicts == ["NOT met", "met", "NOT met"]  # content 0.645 > 0.55; style 0.251 > 0.25

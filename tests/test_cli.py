@@ -508,3 +508,22 @@ def test_resume_refuses_a_checkpoint_of_another_run(pictures, tmp_path, capsys, 
     assert difference in error and error.endswith("resume with the same options and files, or leave out --resume "
                                                   "to start afresh")
     assert (checkpoint.read_bytes(), out.read_bytes()) == kept  # the progress so far is untouched
+
+
+def test_the_cli_says_when_the_balance_lowered_beta_and_by_how_much(pictures, tmp_path, capsys):
+    """The cat with Composition VII: q far above the default's cap, so beta is lowered and the CLI says to what."""
+    import d2lstyle
+
+    photo, painting = d2lstyle.bundled_image("chelsea"), d2lstyle.bundled_image("composition_vii")
+    status, err = run_main([photo, painting, "-o", tmp_path / "cat.png", "--network", "original", "--size", "64",
+                            "--steps", "1", "--quiet"], capsys)
+    assert status == 0, err
+    expected = d2lstyle.stylise(d2lstyle.load_image(photo), d2lstyle.load_image(painting),
+                                d2lstyle.get_recipe("default").replace(image_size=64, steps=1),
+                                d2lstyle.load_vgg19("original"), progress=False).recipe.style_weight
+    assert expected < 100
+    assert f"style weight beta {expected:.3g} for this pair (the recipe's 100, lowered by its balance_cap 0.3" in err
+    content, style = pictures  # on a random network q is far below the cap: beta runs as given, and nothing is said
+    status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--steps", "1",
+                            "--quiet"], capsys)
+    assert status == 0 and "saved" in err and "style weight beta" not in err

@@ -246,3 +246,18 @@ def test_a_recipe_balanced_for_the_other_network_is_warned_about(random_vgg):
     assert recipe_for_network("d2l", torchvision_like).style_weight == 1e4  # a name: the weights for that network
     with pytest.warns(UserWarning, match="balanced for the original VGG-19, but this network is the torchvision"):
         recipe_for_network(get_recipe("d2l"), torchvision_like)
+
+
+def test_the_balance_cap_moves_with_the_network_like_alpha_over_beta():
+    """q = L_style(p) / L_content(a) scales like beta / alpha's inverse: on features k times smaller, k^-4 / k^-2."""
+    from d2lstyle.recipes import FEATURE_SCALE_SQUARED
+
+    default = get_recipe("default")
+    on_torchvision = default.for_network("torchvision")
+    ratio_before = default.style_weight / default.content_weight
+    ratio_after = on_torchvision.style_weight / on_torchvision.content_weight
+    # cap * beta / alpha, the largest weighted style term at p over the content term at a, is the same on both
+    assert on_torchvision.balance_cap * ratio_after == pytest.approx(default.balance_cap * ratio_before, rel=0.05)
+    assert on_torchvision.balance_cap == pytest.approx(0.3 / FEATURE_SCALE_SQUARED, rel=0.02)
+    assert on_torchvision.for_network("original").balance_cap == pytest.approx(0.3, rel=0.02)
+    assert get_recipe("d2l").balance_cap == 0 == get_recipe("d2l").for_network("original").balance_cap

@@ -159,3 +159,77 @@ def test_several_paintings_give_the_colours_of_their_blend():
                           atol=1e-4)
     alone = d2lstyle.denormalize(training.recoloured_photo(d2lstyle.normalize(photo), paintings[0]))
     assert torch.equal(start((1.0, 0.0)), alone)
+
+
+# --- the balance of beta for a pair (recipe.balance_cap, objective.balance_factor) ---------------
+
+
+def textured(seed, size=(40, 32)):
+    """A picture with texture everywhere (flat colours would give features with no structure to compare)."""
+    generator = torch.Generator().manual_seed(seed)
+    pixels = torch.rand(size[1], size[0], 3, generator=generator)
+    return Image.fromarray((pixels * 255).round().byte().numpy())
+
+
+def by_hand(vgg, recipe, photo, painting, shape):
+    """L_style(p) and L_content(a), unweighted, from the features with the Gram matrices written out."""
+    extract = d2lstyle.FeatureExtractor(vgg, recipe.layers())
+    p, a_styled, a_content = (d2lstyle.preprocess(picture, shape) for picture in (photo, painting, painting))
+    features_p, features_a = extract(p), extract(a_styled)
+
+    def gram(features):
+        _, channels, height, width = features.shape
+        flat = features.reshape(channels, height * width).double()
+        return flat @ flat.T / (channels * height * width)
+
+    style = sum(weight * (gram(features_p[name]) - gram(features_a[name])).square().mean()
+                for name, weight in recipe.style_layers.items())
+    content = sum(weight * (extract(a_content)[name] - features_p[name]).double().square().mean()
+                  for name, weight in recipe.content_layers.items())
+    return float(style), float(content)
+
+
+def test_balance_factor_is_the_cap_over_q_computed_by_hand(vgg):
+    photo, painting = textured(1), textured(2)
+    recipe = d2lstyle.get_recipe("default").replace(image_size=(32, 40), init="content")
+    style_of_photo, content_of_painting = by_hand(vgg, recipe, photo, painting, (32, 40))
+    q = style_of_photo / content_of_painting
+    extract = d2lstyle.FeatureExtractor(vgg, recipe.layers())
+    p, a = d2lstyle.preprocess(photo, (32, 40)), d2lstyle.preprocess(painting, (32, 40))
+    targets = objective.compute_targets(extract, p, a, recipe)
+    for cap, expected in ((q / 4, 0.25), (q / 2, 0.5), (2 * q, 1.0), (0.0, 1.0)):
+        factor = objective.balance_factor(extract, p, [a], targets, recipe.replace(balance_cap=cap))
+        assert factor == pytest.approx(expected, rel=1e-4)
+
+
+def test_stylise_runs_with_beta_times_the_factor_and_a_raised_beta_stays_raised(vgg):
+    photo, painting = textured(1), textured(2)
+    recipe = d2lstyle.get_recipe("default").replace(image_size=(32, 40), init="content", steps=1)
+    style_of_photo, content_of_painting = by_hand(vgg, recipe, photo, painting, (32, 40))
+    q = style_of_photo / content_of_painting
+    capped = recipe.replace(balance_cap=q / 4)
+    for beta in (100.0, 200.0):  # the factor scales beta: a user who doubles beta doubles what runs
+        result = d2lstyle.stylise(photo, painting, capped.replace(style_weight=beta), vgg, progress=False)
+        assert result.recipe.style_weight == pytest.approx(beta / 4, rel=1e-4)
+        # the first evaluation is at x = p: its style term is the weight that ran times L_style(p)
+        assert result.history["style"][0] == pytest.approx(beta / 4 * style_of_photo, rel=1e-4)
+    uncapped = d2lstyle.stylise(photo, painting, recipe.replace(balance_cap=2 * q), vgg, progress=False)
+    assert uncapped.recipe.style_weight == recipe.style_weight
+
+
+def test_a_painting_with_blend_weight_zero_plays_no_part_in_the_balance(vgg):
+    photo, painting, other = textured(1), textured(2), textured(3, size=(40, 32))
+    recipe = d2lstyle.get_recipe("default").replace(image_size=(32, 40), init="content", steps=1)
+    style_of_photo, content_of_painting = by_hand(vgg, recipe, photo, painting, (32, 40))
+    capped = recipe.replace(balance_cap=style_of_photo / content_of_painting / 2)
+    alone = d2lstyle.stylise(photo, painting, capped, vgg, progress=False)
+    with_zero = d2lstyle.stylise(photo, [painting, other], capped, vgg, progress=False,
+                                 controls=d2lstyle.Controls(blend=(1.0, 0.0)))
+    assert alone.recipe.style_weight == pytest.approx(50.0, rel=1e-4)
+    assert with_zero.recipe.style_weight == pytest.approx(alone.recipe.style_weight, rel=1e-6)
+
+
+@pytest.mark.parametrize("cap", [-0.5, float("nan"), float("inf"), "0.3"])
+def test_a_bad_balance_cap_is_refused_with_its_name(cap):
+    with pytest.raises(d2lstyle.RecipeError, match="balance_cap"):
+        d2lstyle.get_recipe("default").replace(balance_cap=cap)
