@@ -322,8 +322,8 @@ DEFAULT = Recipe(
     # for a pair whose style term at the photo is more than 0.3 times the painting's content term (balance_cap,
     # objective.balance_factor): with beta / alpha = 100 everywhere, five of the 30 bundled pairs (three on the
     # close-up of the cat) lost too much of the photo (tools/make_gallery.py; results.md, section gallery). The
-    # cap 0.3 was chosen on those pairs (docs/recipes.md): the cat with the Great Wave still missed the content goal
-    # at 0.35, and the cat with The Scream, the hardest pair to paint, kept its style ratio under 0.25 at 0.3.
+    # cap 0.3 was chosen on those pairs (docs/recipes.md; benchmarks/balance.py): the cat with the Great Wave still
+    # missed the content goal at 0.35; 0.3 is the largest cap tried with which all 30 pairs meet both goals.
     content_layers={"relu4_2": 1.0},
     style_layers={f"relu{b}": 1.0 for b in FIVE_BLOCKS},
     content_weight=1.0, style_weight=100.0, tv_weight=0.0, balance_cap=0.3, network="original",
