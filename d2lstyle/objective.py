@@ -135,8 +135,6 @@ def loss_terms(image, features, targets, recipe):
     return terms
 
 
-
-
 def style_to_content(extractor, content_x, paintings_x, targets, recipe, blend=None):
     r"""q = L_style(p) / L_content(a): the unweighted style term of the photo p itself (:func:`loss_terms`
     divided by beta) over the unweighted content term of the painting a resized to the photo's shape (divided by

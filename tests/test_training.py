@@ -218,7 +218,7 @@ def test_stylise_runs_with_beta_times_the_factor_and_a_raised_beta_stays_raised(
 
 
 def test_a_painting_with_blend_weight_zero_plays_no_part_in_the_balance(vgg):
-    photo, painting, other = textured(1), textured(2), textured(3, size=(40, 32))
+    photo, painting, other = textured(1), textured(2), textured(3)
     recipe = d2lstyle.get_recipe("default").replace(image_size=(32, 40), init="content", steps=1)
     style_of_photo, content_of_painting = by_hand(vgg, recipe, photo, painting, (32, 40))
     capped = recipe.replace(balance_cap=style_of_photo / content_of_painting / 2)
