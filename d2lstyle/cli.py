@@ -20,7 +20,7 @@ import sys
 import time
 
 from . import (checkpoints, command_line, controls as controls_module, files, images, recipes,
-               settings as settings_module, transfer)
+               settings as settings_module, tiles, transfer)
 from .command_line import (EXIT_ERROR, EXIT_INTERRUPTED, non_negative_float, positive_float, positive_int,
                            seed_number)
 from .errors import RecipeError
@@ -109,6 +109,11 @@ def build_parser():
     steer.add_argument("--scale-steps", type=step_counts, default=None, metavar="N1,N2,...",
                        help="the steps at each of --scales, e.g. 300,100,50 (their sum is --steps unless that is "
                             "given, then they are its proportions; default: equal shares)")
+    steer.add_argument("--tile", type=positive_int, default=None, metavar="PX",
+                       help="paint the last of --scales in overlapping tiles of at most PX pixels a side, the "
+                            "earlier scales in one piece: for images too large for the memory at once, e.g. "
+                            "--size 4096 --scales 0.125,0.25,1 --tile 1024 (one STYLE; not with --mask, "
+                            "--style-blend, --preserve-colors, --style-scale, --checkpoint-every or --resume)")
     steer.add_argument("--pooling", choices=POOLINGS, default=None,
                        help="VGG-19's pooling: 'max' (as it was trained) or 'avg' (Gatys et al.: smoother "
                             "gradients) (default: the preset's)")
@@ -170,6 +175,19 @@ def validate_scale_steps(args, recipe):
                           "scale, and the scales with --scales")
 
 
+def validate_tiling(args, recipe, controls):
+    """Raise RecipeError, before the network loads, when --tile cannot paint what the other options ask."""
+    tiles.check_tiling(recipe, args.tile)
+    others = [name for name, given in (("--mask", controls.has_masks()), ("--style-blend", args.style_blend),
+                                       ("--preserve-colors", controls.preserve_colors),
+                                       ("--style-scale", controls.style_scale != 1),
+                                       ("--checkpoint-every", args.checkpoint_every), ("--resume", args.resume))
+              if given]
+    if len(args.style) > 1 or others:
+        what = ", ".join(others + (["several STYLE images"] if len(args.style) > 1 else []))
+        raise RecipeError(f"--tile paints one STYLE without other controls; leave out {what}, or --tile")
+
+
 def weigh_for_network(recipe, args, network):
     """``recipe`` with the preset's loss weights for the loaded ``network`` (its family decided by
     :func:`d2lstyle.recipes.weights_family`), then the weights given on the command line."""
@@ -220,9 +238,12 @@ def run(args):
     content_img = images.load_image(args.content)
     style_imgs = [images.load_image(path) for path in args.style]
     controls = choose_controls(args, content_img)
-    # every image the run will make, checked before any is made (and before the network loads)
+    if args.tile is not None:
+        validate_tiling(args, recipe, controls)
+    # every image the run will make, checked before any is made (and before the network loads); painted in
+    # tiles, the full size is never made in one piece: stylise_in_tiles checks the tiles' memory instead
     transfer.checked_shapes(recipe, content_img, style_imgs, min_input_size(recipe.layers()), controls.style_scale,
-                            session.device)
+                            None if args.tile else session.device)
     checkpoint_file = files.checkpoint_path(output)
     resume = checkpoints.load_checkpoint(checkpoint_file) if args.resume else None
 
@@ -256,8 +277,12 @@ def run(args):
             return False
         callbacks.append(save_checkpoint_every)
     started = time.perf_counter()
-    result = transfer.stylise(content_img, style_imgs, recipe, network, seed=session.seed, callbacks=callbacks,
-                              progress=not args.quiet, resume=resume, controls=controls)
+    if args.tile is not None:
+        result = tiles.stylise_in_tiles(content_img, style_imgs[0], recipe, network, tile=args.tile,
+                                        progress=not args.quiet)
+    else:
+        result = transfer.stylise(content_img, style_imgs, recipe, network, seed=session.seed, callbacks=callbacks,
+                                  progress=not args.quiet, resume=resume, controls=controls)
     images.save_image(result.image, output, protect=protect)
     seconds = time.perf_counter() - started
     width, height = result.pil().size

@@ -527,3 +527,68 @@ def test_the_cli_says_when_the_balance_lowered_beta_and_by_how_much(pictures, tm
     status, err = run_main([content, style, "-o", tmp_path / "o.png", "--network", "random", "--steps", "1",
                             "--quiet"], capsys)
     assert status == 0 and "saved" in err and "style weight beta" not in err
+
+
+# --- --tile: the last scale in tiles -------------------------------------------------------------------------
+
+
+def test_tile_paints_the_full_size_in_tiles_with_the_coarse_scales_first(pictures, tmp_path, capsys, monkeypatch):
+    content, style = pictures
+    monkeypatch.delenv("D2LSTYLE_QUICK", raising=False)
+    calls = []
+    real = cli.tiles.optimise
+
+    def noting(start, *args, **kwargs):
+        calls.append(tuple(start.shape[-2:]))
+        return real(start, *args, **kwargs)
+
+    monkeypatch.setattr(cli.tiles, "optimise", noting)
+    out = tmp_path / "o.png"
+    status, err = run_main([content, style, "-o", out, "--network", "random", "--quiet", "--size", "96",
+                            "--scales", "0.5,1", "--scale-steps", "2,2", "--tile", "64"], capsys)
+    assert status == 0, err
+    assert Image.open(out).size == (96, 64)  # the photo is 60x40
+    assert calls == [(64, 56), (64, 56)]  # two tiles of the full size, each 56 wide, overlapping by 16
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--tile", "64"], "painting in tiles continues a coarse-to-fine run: give the recipe two scales or more"),
+    (["--tile", "8", "--scales", "0.5,1"], "a tile of 8 pixels is smaller than the 16 pixels layer relu5_1 needs"),
+    (["--tile", "512", "--scales", "0.5,1", "--preserve-colors", "luminance", "--style-scale", "2"],
+     "--tile paints one STYLE without other controls; leave out --preserve-colors, --style-scale, or --tile"),
+    (["--tile", "512", "--scales", "0.5,1", "--checkpoint-every", "5"], "leave out --checkpoint-every, or --tile"),
+])
+def test_tile_refuses_what_it_cannot_paint_before_the_network_loads(pictures, tmp_path, capsys, monkeypatch,
+                                                                    options, message):
+    content, style = pictures
+    monkeypatch.setattr(settings_module.Settings, "load_vgg", lambda self: pytest.fail("the network loaded"))
+    existing = tmp_path / "o.png"
+    existing.write_bytes(b"an earlier result")
+    status, err = run_main([content, style, "-o", existing, "--network", "random", *options], capsys)
+    assert status == 1 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert existing.read_bytes() == b"an earlier result"
+
+
+def test_tile_lets_a_size_too_large_in_one_piece_run_and_refuses_tiles_too_large(pictures, tmp_path, capsys,
+                                                                                 monkeypatch):
+    content, style = pictures
+    monkeypatch.delenv("D2LSTYLE_QUICK", raising=False)
+    monkeypatch.setattr("d2lstyle.devices.available_memory_bytes", lambda device: 3 * 2**30)
+    monkeypatch.setattr(cli.tiles, "stylise", lambda *args, **kwargs: pytest.fail("the run started"))
+    existing = tmp_path / "o.png"
+    existing.write_bytes(b"an earlier result")
+    # in one piece, 2048 px needs far more than 3 GiB: refused with a smaller --size
+    status, err = run_main([content, style, "-o", existing, "--network", "random", "--size", "2048",
+                            "--scales", "0.25,1"], capsys)
+    assert status == 1 and "use a smaller size" in err, err
+    # in tiles of 2048, still too much: refused with a smaller --tile, which then passes the check
+    status, err = run_main([content, style, "-o", existing, "--network", "random", "--size", "2048",
+                            "--scales", "0.25,1", "--tile", "2048"], capsys)
+    assert status == 1 and "use smaller tiles (--tile" in err, err
+    advised = err.split("--tile ")[1].split()[0]
+    monkeypatch.setattr(cli.tiles, "stylise", lambda *args, **kwargs: pytest.fail("checked: the run starts"))
+    with pytest.raises(pytest.fail.Exception, match="checked: the run starts"):
+        cli.main([str(content), str(style), "-o", str(existing), "--network", "random", "--size", "2048",
+                  "--scales", "0.25,1", "--tile", advised])
+    assert existing.read_bytes() == b"an earlier result"
