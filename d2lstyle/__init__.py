@@ -7,7 +7,8 @@ pieces), run by :mod:`~d2lstyle.transfer` -> image file, with the settings of
 each run in :mod:`~d2lstyle.recipes`. :mod:`~d2lstyle.painter` trains a
 network that does the same in one forward pass (fast style transfer). The
 controls of Gatys et al. 2017 (colour, stroke scale, masks, several styles)
-are in :mod:`~d2lstyle.controls`.
+are in :mod:`~d2lstyle.controls`; large images in tiles in :mod:`~d2lstyle.tiles`; clips (known motion,
+optical flow, warping, flicker) in :mod:`~d2lstyle.video`.
 
 The figures (:mod:`~d2lstyle.plotting`), the explorer (its model
 :mod:`~d2lstyle.explorer` and its view :mod:`~d2lstyle.widgets`) and the exercise

@@ -341,3 +341,14 @@ def test_the_highres_yardstick_is_read_from_bolders_section_and_each_goal_judged
     assert "| fast (40 at 512 px, 30 at 1024 px) | 69 | step 50 | 200 | 390 |" in text
     assert "30 at 512 px, 15 at 1024 px, 10 at 2048 px in each tile | 6 of 832x768 |" in text
     assert "| 0.200, 0.500 |" in text and "| not measured |" in text
+
+
+def test_the_flow_benchmark_measures_the_end_point_error_and_judges_the_pans():
+    flow = load("flow")
+    rows = [flow.measure("chelsea", motion, frames=3, size=96) for motion in ("pan", "occluder")]
+    assert rows[0]["epe_hidden"] is not None and rows[0]["epe_visible"] < rows[0]["epe_hidden"]
+    assert rows[0]["warping_true"] < 1e-8 < rows[0]["warping_estimated"]  # the pan moves by whole pixels
+    text = flow.section(rows, RUN, 3, 96)
+    assert f"worst pair's mean is {rows[0]['epe_worst_pair']:.3f} px: met" in text
+    rows[0]["epe_worst_pair"] = 1.5
+    assert "px: NOT met" in flow.section(rows, RUN, 3, 96)
