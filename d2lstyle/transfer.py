@@ -64,7 +64,7 @@ FULL_PRECISION_FROM = 0.9
 
 
 def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, seed=0,
-            callbacks=(), progress=True, resume=None, memory_check=True, controls=None):
+            callbacks=(), progress=True, resume=None, memory_check=True, controls=None, start=None):
     """Run a whole recipe and return a :class:`TransferResult`.
 
     ``content_img`` and ``style_img`` are PIL images or paths of image files
@@ -84,7 +84,10 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
     best one found before it (it never holds NaN).
 
     ``resume`` takes a dict from :func:`d2lstyle.checkpoints.load_checkpoint`
-    and continues from it.
+    and continues from it. ``start``, a standardised image (1, 3, H, W), is
+    where the first scale starts instead of the recipe's ``init`` (resized to
+    that scale's size): the previous frame of a clip, warped, say
+    (:mod:`d2lstyle.video`).
 
     A recipe with a ``balance_cap`` (the default) has its style weight beta
     multiplied by :func:`d2lstyle.objective.balance_factor` for this photo
@@ -100,6 +103,12 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
         raise InputError("stylise got an empty list of style images")
     content_img, *style_imgs = (images.load_image(img) if isinstance(img, (str, os.PathLike)) else img
                                 for img in [content_img, *style_imgs])
+    if start is not None and (not isinstance(start, torch.Tensor) or start.dim() != 4 or start.shape[:2] != (1, 3)
+                              or not torch.isfinite(start).all()):
+        raise InputError(f"start must be a standardised image tensor (1, 3, H, W) of finite values, got "
+                         f"{tuple(start.shape) if isinstance(start, torch.Tensor) else type(start).__name__}")
+    if start is not None and resume is not None:
+        raise InputError("give start or resume, not both: a resumed run continues from its checkpoint's image")
     if recipe.content_layers and content_img is None:
         raise RecipeError("the recipe has content layers but no content image was given")
     if recipe.style_layers and None in style_imgs:
@@ -163,13 +172,17 @@ def stylise(content_img, style_img, recipe="default", vgg=None, *, device=None, 
                 continue
             shape = content_shape_at(scale)
             content_x, styles_x, targets = inputs_at(scale)
-            if image is None:
-                start = initial_image(recipe, content_x, styles_x, generator, blend)
+            if image is None and start is None:
+                first = initial_image(recipe, content_x, styles_x, generator, blend)
+            elif image is None:  # the caller's start, in the recipe's space
+                first = F.interpolate(start.to(device, torch.float32), size=shape, mode="bilinear",
+                                      align_corners=False)
+                first = images.denormalize(first) if recipe.space == "pixels" else first
             else:  # continue from the previous scale (or a checkpoint), upsampled
-                start = F.interpolate(image.to(device), size=shape, mode="bilinear", align_corners=False)
+                first = F.interpolate(image.to(device), size=shape, mode="bilinear", align_corners=False)
             if len(schedule) > 1:
                 log.describe(f"scale {number}/{len(schedule)}, {shape[1]}x{shape[0]} px")
-            image = optimise(start, extractor, targets, recipe, log, scale, last_step)
+            image = optimise(first, extractor, targets, recipe, log, scale, last_step)
     except StopRun as stop:
         status, message, image = stop.status, stop.message, log.best_image
     except KeyboardInterrupt:

@@ -352,3 +352,33 @@ def test_the_flow_benchmark_measures_the_end_point_error_and_judges_the_pans():
     assert f"worst pair's mean is {rows[0]['epe_worst_pair']:.3f} px: met" in text
     rows[0]["epe_worst_pair"] = 1.5
     assert "px: NOT met" in flow.section(rows, RUN, 3, 96)
+
+
+def test_the_flicker_benchmark_starts_each_frame_from_the_last_one_warped(monkeypatch):
+    flicker = load("flicker")
+    import d2lstyle
+    from PIL import Image
+    from d2lstyle import video
+
+    clip = video.make_clip(torch.rand(1, 3, 40, 60, generator=torch.Generator().manual_seed(0)), "pan", 3, 32)
+    starts = []
+    real = d2lstyle.stylise
+
+    def noting(*args, start=None, **kwargs):
+        starts.append(start)
+        return real(*args, start=start, **kwargs)
+
+    monkeypatch.setattr(d2lstyle, "stylise", noting)
+    recipe = d2lstyle.get_recipe("default").replace(image_size=32, steps=1)
+    painted = flicker.paint_clip(clip, Image.new("RGB", (30, 30), (200, 150, 40)), recipe,
+                                 d2lstyle.load_vgg19("random", seed=0), warped_start=True)
+    assert len(painted) == 3 and all(0 <= float(p.min()) and float(p.max()) <= 1 for p in painted)
+    assert starts[0] is None
+    # where frame 1 saw the pixel, its start is frame 0's result moved by the true flow
+    moved = d2lstyle.images.normalize(video.warp(painted[0], clip.flows[1]))
+    visible = clip.masks[1].bool().expand_as(moved)
+    assert torch.allclose(starts[1][visible], moved[visible], atol=1e-5)
+    rows = [{"method": "independent", "flicker": 0.002, "style": 0.24, "content": 0.5, "seconds": 30.0},
+            {"method": "warped start", "flicker": 0.0005, "style": 0.2, "content": 0.55, "seconds": 31.0}]
+    args = type("Args", (), {"motion": "pan", "frames": 3, "size": 32, "steps": 1})
+    assert "| warped start | 0.00050 | 0.25 | 0.200 | 0.550 | 31 |" in flicker.section(rows, RUN, args, 0.0)

@@ -321,3 +321,29 @@ def test_a_resumed_run_log_goes_on_from_its_history():
     with pytest.raises(runlog.StopRun) as stop:
         log.ask_callbacks("third")
     assert (stop.value.status, stop.value.message) == ("stopped", "stopped after 3 of 5 steps")
+
+
+@pytest.mark.parametrize("preset", ["d2l", "pytorch-tutorial"])  # Adam in standardised space; L-BFGS on pixels
+def test_a_given_start_is_where_the_first_evaluation_is(random_vgg, preset):
+    from d2lstyle import images
+
+    photo, painting = Image.new("RGB", (48, 32), (30, 90, 160)), Image.new("RGB", (32, 32), (220, 180, 40))
+    start = images.normalize(torch.rand(1, 3, 16, 24, generator=torch.Generator().manual_seed(3)))
+    seen = []
+    recipe = d2lstyle.get_recipe(preset).replace(image_size=48, steps=1)
+    d2lstyle.stylise(photo, painting, recipe, random_vgg, progress=False, start=start,
+                     callbacks=[lambda info: seen.append(info.image.clone())])
+    expected = torch.nn.functional.interpolate(start, size=(32, 48), mode="bilinear", align_corners=False)
+    assert torch.allclose(seen[0], expected, atol=1e-5)  # resized to the run's size, in either space
+
+
+@pytest.mark.parametrize("start, words", [
+    (torch.rand(3, 8, 8), "start must be a standardised image tensor"),
+    (torch.full((1, 3, 8, 8), float("nan")), "of finite values"),
+    ("a picture.png", "got str"),
+])
+def test_a_start_that_cannot_be_used_is_refused(random_vgg, start, words):
+    photo = Image.new("RGB", (32, 32))
+    with pytest.raises(d2lstyle.InputError, match=words):
+        d2lstyle.stylise(photo, photo, d2lstyle.get_recipe("d2l").replace(image_size=32, steps=1), random_vgg,
+                         progress=False, start=start)
