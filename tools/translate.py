@@ -60,7 +60,7 @@ MESSAGE_MODULES = sorted((ROOT / "d2lstyle" / "exercises").glob("*.py")) + [
     ROOT / "d2lstyle" / name for name in (
         "diagnosis.py", "quality.py", "plotting.py", "settings.py", "command_line.py", "cli.py", "painter_cli.py",
         "numbers.py", "checkpoints.py", "colour.py", "controls.py", "devices.py", "losses.py", "masks.py",
-        "networks.py", "recipes.py", "runlog.py", "tiles.py", "training.py", "transfer.py", "vgg.py",
+        "networks.py", "recipes.py", "runlog.py", "tiles.py", "training.py", "transfer.py", "vgg.py", "video.py",
         "files.py", "images.py", "painter/model_file.py", "painter/training.py", "painter/photos.py",
         "painter/network.py", "painter/settings.py")]
 # The modules whose figure text (titles, labels; not their other strings, such as colours) is translated.
